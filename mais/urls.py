@@ -1,0 +1,25 @@
+from django.urls import path
+
+from access import views as access_views
+from mais import views
+from records import views as records_views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("health/", views.health, name="health"),
+    path("login/", access_views.MaisLoginView.as_view(), name="login"),
+    path("login/verify/", access_views.otp_verify, name="otp-verify"),
+    path("login/enrol/", access_views.otp_enrol, name="otp-enrol"),
+    path("logout/", access_views.logout_view, name="logout"),
+    path("admin/matrix/", access_views.matrix, name="matrix"),
+    path("search/", records_views.search, name="search"),
+    path("records/new/", records_views.enrol, name="enrol"),
+    path("records/<uuid:subject_id>/", records_views.record, name="record"),
+    path("records/<uuid:subject_id>/preview/", records_views.preview, name="preview"),
+    path("records/<uuid:subject_id>/edit/<slug:section>/", records_views.edit_section, name="edit-section"),
+]
+
+handler400 = views.error_400
+handler403 = views.error_403
+handler404 = views.error_404
+handler500 = views.error_500

@@ -1,0 +1,180 @@
+"""Subjects and the minimum dataset as typed fields.
+
+Rules:
+- Record content leaves the server only through ``access.disclosure``; no
+  view, form, serializer, template tag or exporter queries these models
+  (tests/test_architecture.py enforces it).
+- ``Subject.id`` is a random UUID so that record URLs reveal nothing and
+  cannot be guessed.
+- ``Subject.version`` increases on every change; an edit made against an
+  older version is refused so two people cannot silently overwrite each other.
+- ``ItemChange`` keeps the value history and per-item provenance; it is
+  protected by the same item-level rules as the record itself.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.db.models import Func
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+
+class Term(models.Model):
+    """One entry of a controlled vocabulary (records/vocabularies.py)."""
+
+    vocabulary = models.CharField(max_length=40)
+    code = models.CharField(max_length=40)
+    label = models.CharField(max_length=200)
+    definition = models.TextField()
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["vocabulary", "order"]
+        constraints = [models.UniqueConstraint(fields=["vocabulary", "code"], name="term_unique_code")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Subject(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # identity
+    family_name = models.CharField(max_length=100)
+    given_names = models.CharField(max_length=100)
+    aliases = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    sex = models.CharField(max_length=20, blank=True)
+    nhs_number = models.CharField(max_length=10, null=True, blank=True, unique=True)
+    pnc_id = models.CharField(max_length=13, null=True, blank=True, unique=True)
+    prison_number = models.CharField(max_length=7, null=True, blank=True, unique=True)
+    cro_number = models.CharField(max_length=12, null=True, blank=True, unique=True)
+    release_date = models.DateField(null=True, blank=True)
+    releasing_prison = models.CharField(max_length=40, blank=True)
+
+    # mental_health
+    diagnosis_group = models.CharField(max_length=40, blank=True)
+    diagnoses = ArrayField(models.CharField(max_length=5), default=list, blank=True)
+    medication = models.JSONField(default=list, blank=True)
+    adherence_concerns = models.TextField(blank=True)
+    mha_status = models.CharField(max_length=40, blank=True)
+    care_coordinator_name = models.CharField(max_length=200, blank=True)
+    care_coordinator_team = models.CharField(max_length=200, blank=True)
+    care_coordinator_phone = models.CharField(max_length=30, blank=True)
+    ooh_contact_name = models.CharField(max_length=200, blank=True)
+    ooh_contact_phone = models.CharField(max_length=30, blank=True)
+    gp_practice_name = models.CharField(max_length=200, blank=True)
+    gp_practice_phone = models.CharField(max_length=30, blank=True)
+    relapse_signs = models.TextField(blank=True)
+    what_helps = models.TextField(blank=True)
+    communication_needs = models.TextField(blank=True)
+    physical_health_risks = models.TextField(blank=True)
+    last_contact_date = models.DateField(null=True, blank=True)
+
+    # risk
+    suicide_level = models.CharField(max_length=10, blank=True)
+    suicide_attempt_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    suicide_last_attempt_on = models.DateField(null=True, blank=True)
+    suicide_methods = models.TextField(blank=True)
+    self_harm_in_custody = models.TextField(blank=True)
+    violence_level = models.CharField(max_length=10, blank=True)
+    violence_history = models.TextField(blank=True)
+    risk_to_staff = models.TextField(blank=True)
+    weapons = models.TextField(blank=True)
+    substance_misuse = models.TextField(blank=True)
+    safeguarding = models.TextField(blank=True)
+    mappa_category = models.CharField(max_length=1, blank=True)
+    mappa_level = models.CharField(max_length=1, blank=True)
+    custody_advice = models.TextField(blank=True)
+    crisis_plan = models.TextField(blank=True)
+
+    # criminal_justice
+    index_offence = models.CharField(max_length=40, blank=True)
+    offence_history = models.TextField(blank=True)
+    warning_markers = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    licence_conditions = models.TextField(blank=True)
+    offender_manager_name = models.CharField(max_length=200, blank=True)
+    offender_manager_office = models.CharField(max_length=200, blank=True)
+    offender_manager_phone = models.CharField(max_length=30, blank=True)
+    last_custody_on = models.DateField(null=True, blank=True)
+    last_custody_station = models.CharField(max_length=200, blank=True)
+    last_custody_outcome = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        default_permissions = ("change",)
+        indexes = [models.Index(fields=["date_of_birth"], name="subject_dob_idx")]
+
+    def __str__(self) -> str:
+        return f"Subject {self.id}"
+
+
+class SubjectUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Subject, on_delete=models.CASCADE)
+
+
+class SubjectGroupObjectPermission(GroupObjectPermissionBase):
+    """Caseload: ``change_subject`` granted to a team's group."""
+
+    content_object = models.ForeignKey(Subject, on_delete=models.CASCADE)
+
+
+class SubjectName(models.Model):
+    """A searchable name of a subject: the current name or an alias.
+
+    Names are normalised in Python (records.normalise): accents stripped,
+    lower case, spaces and punctuation removed, so that 'Fitz-Gerald',
+    'Fitzgerald' and 'FITZ GERALD' compare equal. Double-metaphone keys are
+    generated by PostgreSQL (fuzzystrmatch) and indexed, as are trigrams.
+    """
+
+    class Kind(models.TextChoices):
+        CURRENT = "current", "Current name"
+        ALIAS = "alias", "Other name used"
+
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="search_names")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    family_norm = models.CharField(max_length=100)
+    given_norm = models.CharField(max_length=100)
+    given_first = models.CharField(max_length=100)
+    family_key = models.GeneratedField(
+        expression=Func(models.F("family_norm"), function="dmetaphone"),
+        output_field=models.CharField(max_length=20),
+        db_persist=True,
+    )
+    given_key = models.GeneratedField(
+        expression=Func(models.F("given_first"), function="dmetaphone"),
+        output_field=models.CharField(max_length=20),
+        db_persist=True,
+    )
+
+    class Meta:
+        indexes = [
+            GinIndex(fields=["family_norm"], opclasses=["gin_trgm_ops"], name="subjectname_family_trgm"),
+            GinIndex(fields=["given_norm"], opclasses=["gin_trgm_ops"], name="subjectname_given_trgm"),
+            GinIndex(fields=["given_first"], opclasses=["gin_trgm_ops"], name="subjectname_gfirst_trgm"),
+            models.Index(fields=["family_key"], name="subjectname_family_key"),
+            models.Index(fields=["given_key"], name="subjectname_given_key"),
+        ]
+
+
+class ItemChange(models.Model):
+    """One change to one item: value history and provenance (who, agency, when)."""
+
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="item_changes")
+    item_code = models.CharField(max_length=80)
+    value = models.JSONField(null=True)
+    changed_at = models.DateTimeField()
+    changed_by = models.ForeignKey("access.User", on_delete=models.PROTECT, related_name="+")
+    changed_by_name = models.CharField(max_length=200)
+    agency_name = models.CharField(max_length=200)
+    role_code = models.CharField(max_length=50)
+
+    class Meta:
+        indexes = [models.Index(fields=["subject", "item_code", "-changed_at"], name="itemchange_latest")]

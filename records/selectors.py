@@ -1,0 +1,159 @@
+"""Reads of subjects: search and field loading.
+
+Only ``access.disclosure`` may call these (tests/test_architecture.py): they
+return raw values with no item-level filtering of their own, and the choke
+point decides what leaves the server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+
+from records.models import ItemChange, Subject
+from records.normalise import name_words
+
+# Bonus for a double-metaphone match; tuned on shared/data/name-variants.csv.
+PHONETIC_BONUS = 0.35
+
+
+@dataclass(frozen=True)
+class SearchCriteria:
+    name: str = ""
+    date_of_birth: dt.date | None = None
+    nhs_number: str = ""
+    pnc_id: str = ""
+    prison_number: str = ""
+    cro_number: str = ""
+    include_aliases: bool = True
+
+    def is_empty(self) -> bool:
+        return not (
+            name_words(self.name)
+            or self.date_of_birth
+            or self.nhs_number
+            or self.pnc_id
+            or self.prison_number
+            or self.cro_number
+        )
+
+
+@dataclass(frozen=True)
+class Hit:
+    subject_id: uuid.UUID
+    score: float
+    reasons: tuple[str, ...]
+
+
+def _name_branch(words: list[str], include_aliases: bool) -> tuple[str, dict[str, Any]]:
+    """SQL returning (subject_id, score, reason) for the best-matching name row of each subject."""
+    params: dict[str, Any] = {"bonus": PHONETIC_BONUS}
+    ph = "(CASE WHEN n.{col} = dmetaphone(%({p})s) THEN %(bonus)s ELSE 0 END)"
+    if len(words) == 1:
+        params["w"] = words[0]
+        score = (
+            "GREATEST(similarity(n.family_norm, %(w)s) + " + ph.format(col="family_key", p="w") + ", "
+            "0.9 * (similarity(n.given_first, %(w)s) + " + ph.format(col="given_key", p="w") + "))"
+        )
+        where = (
+            "(n.family_norm %% %(w)s OR n.family_key = dmetaphone(%(w)s) "
+            "OR n.given_first %% %(w)s OR n.given_key = dmetaphone(%(w)s))"
+        )
+        exact = "(n.family_norm = %(w)s OR n.given_first = %(w)s)"
+        spelled = "(n.family_norm %% %(w)s OR n.given_first %% %(w)s)"
+    else:
+        params.update(g=words[0], f=words[-1], fc="".join(words))
+        score = (
+            "GREATEST("
+            "similarity(n.family_norm, %(f)s) + " + ph.format(col="family_key", p="f") + " + "
+            "0.6 * (similarity(n.given_first, %(g)s) + " + ph.format(col="given_key", p="g") + "), "
+            "0.9 * (similarity(n.family_norm, %(g)s) + " + ph.format(col="family_key", p="g") + " + "
+            "0.6 * (similarity(n.given_first, %(f)s) + " + ph.format(col="given_key", p="f") + ")), "
+            "1.2 * similarity(n.family_norm, %(fc)s), "
+            "similarity(n.given_norm, %(fc)s))"
+        )
+        where = (
+            "(n.family_norm %% %(f)s OR n.family_key = dmetaphone(%(f)s) "
+            "OR n.family_norm %% %(g)s OR n.family_key = dmetaphone(%(g)s) "
+            "OR n.family_norm %% %(fc)s OR n.given_norm %% %(fc)s)"
+        )
+        exact = (
+            "((n.family_norm = %(f)s AND n.given_first = %(g)s) OR (n.family_norm = %(g)s AND n.given_first = %(f)s) "
+            "OR n.family_norm = %(fc)s OR n.given_norm = %(fc)s)"
+        )
+        spelled = "(n.family_norm %% %(f)s OR n.family_norm %% %(g)s OR n.family_norm %% %(fc)s OR n.given_norm %% %(fc)s)"
+    kind_filter = "" if include_aliases else " AND n.kind = 'current'"
+    reason = (
+        f"(CASE WHEN n.kind = 'alias' THEN 'alias_' ELSE 'name_' END) || "
+        f"(CASE WHEN {exact} THEN 'exact' WHEN {spelled} THEN 'spelling' ELSE 'sound' END)"
+    )
+    sql = (
+        "SELECT DISTINCT ON (subject_id) subject_id, score, reason FROM ("
+        f"SELECT n.subject_id, {score} AS score, {reason} AS reason "
+        f"FROM records_subjectname n WHERE {where}{kind_filter}"
+        ") s ORDER BY subject_id, score DESC"
+    )
+    return sql, params
+
+
+def search_subjects(criteria: SearchCriteria, *, limit: int) -> list[Hit]:
+    """Ranked candidate subjects for the criteria, best first, at most ``limit``. One query."""
+    branches: list[str] = []
+    params: dict[str, Any] = {"limit": limit}
+    words = name_words(criteria.name)
+    if words:
+        sql, name_params = _name_branch(words, criteria.include_aliases)
+        branches.append(sql)
+        params.update(name_params)
+    for field, value in (
+        ("nhs_number", criteria.nhs_number),
+        ("pnc_id", criteria.pnc_id),
+        ("prison_number", criteria.prison_number),
+        ("cro_number", criteria.cro_number),
+    ):
+        if value:
+            params[field] = value
+            branches.append(f"SELECT id AS subject_id, 3.0::float8 AS score, '{field}' AS reason FROM records_subject WHERE {field} = %({field})s")
+    if criteria.date_of_birth:
+        params["dob"] = criteria.date_of_birth
+        # Alone, a date of birth lists everyone born that day; with a name it raises those who match both.
+        weight = "1.0" if words else "0.5"
+        branches.append(f"SELECT id AS subject_id, {weight}::float8 AS score, 'date_of_birth' AS reason FROM records_subject WHERE date_of_birth = %(dob)s")
+    if not branches:
+        return []
+    union = " UNION ALL ".join(f"({b})" for b in branches)
+    sql = (
+        "SELECT subject_id, SUM(score) AS total, array_agg(reason ORDER BY score DESC) "
+        f"FROM ({union}) hits GROUP BY subject_id ORDER BY total DESC, subject_id LIMIT %(limit)s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [Hit(subject_id=r[0], score=float(r[1]), reasons=tuple(r[2])) for r in rows]
+
+
+def subject_values(subject_ids: Sequence[uuid.UUID], fields: Iterable[str]) -> dict[uuid.UUID, dict[str, Any]]:
+    """The named model fields (and id, version) of the given subjects. One query."""
+    wanted = sorted({"id", "version", *fields})
+    rows = Subject.objects.filter(id__in=list(subject_ids)).values(*wanted)
+    return {row["id"]: row for row in rows}
+
+
+def latest_changes(subject_id: uuid.UUID, item_codes: Iterable[str]) -> dict[str, ItemChange]:
+    """The most recent change of each item: its provenance. One query."""
+    rows = (
+        ItemChange.objects.filter(subject_id=subject_id, item_code__in=list(item_codes))
+        .order_by("item_code", "-changed_at", "-id")
+        .distinct("item_code")
+        .only("item_code", "changed_at", "changed_by_name", "agency_name", "role_code")
+    )
+    return {row.item_code: row for row in rows}
+
+
+def item_history(subject_id: uuid.UUID, item_code: str) -> list[ItemChange]:
+    return list(ItemChange.objects.filter(subject_id=subject_id, item_code=item_code).order_by("-changed_at", "-id"))
