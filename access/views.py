@@ -7,7 +7,7 @@ from typing import Any
 
 import segno
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -49,7 +49,7 @@ def _audit_user_event(request: HttpRequest, event: str, outcome: str = "ok") -> 
         event=event,
         outcome=outcome,
         context=web.context(request),
-        about=type(user),
+        about=get_user_model(),
         actor_id=user.pk,
         actor_username=user.get_username(),
         object_pk=str(user.pk),

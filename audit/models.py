@@ -92,7 +92,7 @@ class AuditEvent(AbstractLogEntry):
             self.actor_username = self.actor.username if self.actor else ""
         # The advisory lock is held to the end of the outermost transaction, so
         # appends are serialised and ids follow chain order.
-        with transaction.atomic(), connection.cursor() as cursor:
+        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
             cursor.execute(f"SELECT hash FROM {self._meta.db_table} ORDER BY id DESC LIMIT 1")
             row = cursor.fetchone()

@@ -58,14 +58,15 @@ def _name_branch(words: list[str], include_aliases: bool) -> tuple[str, dict[str
         params["w"] = words[0]
         score = (
             "GREATEST(similarity(n.family_norm, %(w)s) + " + ph.format(col="family_key", p="w") + ", "
-            "0.9 * (similarity(n.given_first, %(w)s) + " + ph.format(col="given_key", p="w") + "))"
+            "0.9 * (similarity(n.given_first, %(w)s) + " + ph.format(col="given_key", p="w") + "), "
+            "0.9 * similarity(n.given_norm, %(w)s))"
         )
         where = (
             "(n.family_norm %% %(w)s OR n.family_key = dmetaphone(%(w)s) "
-            "OR n.given_first %% %(w)s OR n.given_key = dmetaphone(%(w)s))"
+            "OR n.given_first %% %(w)s OR n.given_key = dmetaphone(%(w)s) OR n.given_norm %% %(w)s)"
         )
-        exact = "(n.family_norm = %(w)s OR n.given_first = %(w)s)"
-        spelled = "(n.family_norm %% %(w)s OR n.given_first %% %(w)s)"
+        exact = "(n.family_norm = %(w)s OR n.given_first = %(w)s OR n.given_norm = %(w)s)"
+        spelled = "(n.family_norm %% %(w)s OR n.given_first %% %(w)s OR n.given_norm %% %(w)s)"
     else:
         params.update(g=words[0], f=words[-1], fc="".join(words))
         score = (

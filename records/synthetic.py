@@ -40,11 +40,16 @@ STATIONS = ["St Anne Street custody suite", "Wavertree custody suite", "Copy Lan
 MEDS = [("Olanzapine", "10 mg", "once a day at night"), ("Aripiprazole", "15 mg", "once a day"), ("Clozapine", "300 mg", "twice a day"), ("Sertraline", "100 mg", "once a day"), ("Paliperidone depot", "100 mg", "monthly injection"), ("Lithium carbonate", "800 mg", "at night")]
 
 
+_issued: set[str] = set()
+
+
 def synthetic_nhs_number(rng: random.Random) -> str:
+    """A valid NHS number from the synthetic range, never issued twice in this process."""
     while True:
         stem = f"999{rng.randrange(0, 10**6):06d}"
         check = nhs_number.calculate_checksum(stem)
-        if check is not None and check != 10:
+        if check is not None and check != 10 and stem not in _issued:
+            _issued.add(stem)
             return f"{stem}{check}"
 
 

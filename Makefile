@@ -1,0 +1,45 @@
+# MAIS: `make demo` runs the app with demo data; `make test` runs the whole suite.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP_PY := $(VENV)/.installed
+STAMP_NPM := node_modules/.installed
+CSS := static/dist/mais.css
+
+.PHONY: demo test setup lint typecheck lock code clean-db
+
+demo: setup ## Set up, migrate, load demo data, print sign-ins, serve http://127.0.0.1:8000 (Ctrl-C stops)
+	$(PY) manage.py demo
+
+test: setup ## Lint and run the whole test suite (embedded PostgreSQL, or DATABASE_URL when set)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+setup: $(STAMP_PY) $(CSS)
+
+$(STAMP_PY): requirements/dev.lock
+	@PYBIN=$$(scripts/find-python) && echo "Using $$PYBIN" && \
+	  ( [ -x $(PY) ] || $$PYBIN -m venv $(VENV) )
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.lock
+	@touch $@
+
+$(STAMP_NPM): package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(CSS): $(STAMP_NPM) frontend/mais.scss
+	npm run --silent build
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup
+	$(VENV)/bin/mypy .
+
+lock: ## Re-pin Python dependencies (needs uv in the venv: pip install uv)
+	$(VENV)/bin/uv pip compile --universal --python-version 3.12 --generate-hashes -q requirements/base.in -o requirements/base.lock
+	$(VENV)/bin/uv pip compile --universal --python-version 3.12 --generate-hashes -q requirements/dev.in -o requirements/dev.lock
+
+code: ## Print the current sign-in code of a demo user: make code USER=police
+	@$(PY) manage.py demo_code $(USER)

@@ -1,0 +1,66 @@
+"""factory_boy factories: agencies, users with roles and a confirmed TOTP device, subjects."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Any
+
+import factory
+from django.contrib.auth.models import Group, Permission
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from faker import Faker
+
+from access.models import Agency, AgencyKind, Role, Team, User
+from records.models import ItemChange, Subject, SubjectGroupObjectPermission
+from records.services import _sync_search_names
+from records.synthetic import subject_values
+
+PASSWORD = "correct horse battery staple 42"
+_rng = random.Random(42)
+_fake = Faker("en_GB")
+_fake.seed_instance(42)
+
+
+class AgencyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Agency
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"agency-{n}")
+    name = factory.Sequence(lambda n: f"Agency {n}")
+    kind = AgencyKind.OTHER
+
+
+def make_user(username: str, *, role: str | None, agency: Agency, team: Team | None = None, first_name: str = "", **extra: Any) -> User:
+    user = User.objects.create_user(username=username, password=PASSWORD, agency=agency, first_name=first_name or username.title(), last_name="Test", **extra)
+    if role:
+        user.groups.add(Role.objects.get(code=role).group)
+    if team:
+        user.groups.add(team.group)
+    TOTPDevice.objects.create(user=user, name="app", confirmed=True, key="3132333435363738393031323334353637383930")
+    return user
+
+
+def make_team(name: str, agency: Agency) -> Team:
+    group = Group.objects.create(name=f"team:{agency.code}:{name}")
+    return Team.objects.create(agency=agency, name=name, group=group)
+
+
+def make_subject(*, team: Team | None = None, **overrides: Any) -> Subject:
+    values = subject_values(_rng, _fake)
+    values.update(overrides)
+    subject = Subject.objects.create(**values)
+    _sync_search_names(subject)
+    if team is not None:
+        perm = Permission.objects.get(content_type__app_label="records", codename="change_subject")
+        SubjectGroupObjectPermission.objects.create(group=team.group, permission=perm, content_object=subject)
+    return subject
+
+
+def add_provenance(subject: Subject, user: User, codes: list[str]) -> None:
+    ItemChange.objects.bulk_create(
+        ItemChange(subject=subject, item_code=c, value=None, changed_at=dt.datetime.now(dt.UTC), changed_by=user,
+                   changed_by_name=user.get_full_name(), agency_name=user.agency.name if user.agency else "", role_code="x")
+        for c in codes
+    )
