@@ -11,8 +11,10 @@ CSS := static/dist/mais.css
 demo: setup ## Set up, migrate, load demo data, print sign-ins, serve http://127.0.0.1:8000 (Ctrl-C stops)
 	$(PY) manage.py demo
 
-test: setup ## Lint and run the whole test suite (embedded PostgreSQL, or DATABASE_URL when set)
+test: setup ## Lint, type-check and run the whole test suite (embedded PostgreSQL, or DATABASE_URL when set)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
 	$(PY) -m pytest
 
 setup: $(STAMP_PY) $(CSS)

@@ -341,15 +341,11 @@ def disclose_search(
     detail: dict[str, Any] = {"criteria": _criteria_for_audit(criteria)}
     for criterion, item_code in CRITERIA_ITEMS.items():
         if getattr(criteria, criterion) and criterion not in allowed:
-            record_refusal(
-                principal=principal, context=context, event="search", outcome="denied", purpose=purpose, detail=detail
-            )
+            record_refusal(principal=principal, context=context, event="search", outcome="denied", purpose=purpose, detail=detail)
             raise SearchNotAllowed(criterion, item_code)
     limit = settings.SEARCH_RESULT_LIMIT
     with transaction.atomic():
-        effective = SearchCriteria(
-            **{**criteria.__dict__, "include_aliases": "identity.aliases" in principal.grants.readable}
-        )
+        effective = SearchCriteria(**{**criteria.__dict__, "include_aliases": "identity.aliases" in principal.grants.readable})
         hits: list[Hit] = search_subjects(effective, limit=limit)
         shown = frozenset(SUMMARY_ITEMS) & principal.grants.readable
         rows = subject_values([h.subject_id for h in hits], _fields_for(shown))
@@ -357,9 +353,7 @@ def disclose_search(
         result_rows = []
         for hit in hits:
             values = rows[hit.subject_id]
-            items = {
-                code: _item_view(ITEMS_BY_CODE[code], principal, values, term_lookup) for code in SUMMARY_ITEMS
-            }
+            items = {code: _item_view(ITEMS_BY_CODE[code], principal, values, term_lookup) for code in SUMMARY_ITEMS}
             reasons = tuple(dict.fromkeys(REASON_TEXT.get(r, r) for r in hit.reasons))
             result_rows.append(SearchRow(hit.subject_id, reasons, MappingProxyType(items)))
         detail.update(result_count=len(hits), results=[str(h.subject_id) for h in hits])

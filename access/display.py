@@ -46,9 +46,7 @@ def _term(terms: TermLookup, vocabulary: str, code: str) -> tuple[str, str]:
     return terms.get((vocabulary, code), (code, ""))
 
 
-def display_item(
-    item: ItemSpec, values: dict[str, Any], terms: TermLookup
-) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+def display_item(item: ItemSpec, values: dict[str, Any], terms: TermLookup) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
     """(lines to show, (term label, definition) pairs) for one item; no lines means not recorded."""
     fields = item.model_fields
     lines: list[str] = []

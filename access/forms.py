@@ -26,7 +26,12 @@ class OtpForm(GovukFormMixin, forms.Form):
 class MatrixForm(forms.Form):
     """A checkbox per (role, item, read/write)."""
 
-    summary = forms.CharField(label="Why is the matrix changing?", max_length=500, required=True, error_messages={"required": "Say why the matrix is changing: it is kept with this version."})
+    summary = forms.CharField(
+        label="Why is the matrix changing?",
+        max_length=500,
+        required=True,
+        error_messages={"required": "Say why the matrix is changing: it is kept with this version."},
+    )
 
     def __init__(self, *args: Any, roles: list[Role], items: list[DataItem], current: set[tuple[str, str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -39,7 +44,12 @@ class MatrixForm(forms.Form):
 
     def rows(self) -> list[dict[str, Any]]:
         return [
-            {"item": item, "cells": [(role, self[f"view__{role.code}__{item.code}"], self[f"change__{role.code}__{item.code}"]) for role in self.roles]}
+            {
+                "item": item,
+                "cells": [
+                    (role, self[f"view__{role.code}__{item.code}"], self[f"change__{role.code}__{item.code}"]) for role in self.roles
+                ],
+            }
             for item in self.items
         ]
 

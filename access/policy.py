@@ -112,9 +112,7 @@ def principal_for(user: User, *, as_role: str | None = None) -> Principal:
     previewed role's, and ``previewing`` is set so the choke point can show
     the administrator only what their own roles also allow.
     """
-    rows = list(
-        Group.objects.filter(user=user).values_list("id", "role__code", "team__id").order_by("role__order", "id")
-    )
+    rows = list(Group.objects.filter(user=user).values_list("id", "role__code", "team__id").order_by("role__order", "id"))
     role_codes = tuple(code for _, code, _ in rows if code)
     team_group_ids = tuple(gid for gid, _, team_id in rows if team_id)
     version = current_policy_version()

@@ -41,7 +41,10 @@ def policy_update(*, actor: Principal, wanted: set[Cell], context: RequestContex
         return current_policy_version()
     roles = {r.code: r for r in Role.objects.select_related("group")}
     items = {i.code: i for i in DataItem.objects.all()}
-    perms = {p.codename.split("_", 1)[0]: p for p in Permission.objects.filter(content_type__app_label="access", codename__in=["view_dataitem", "change_dataitem"])}
+    perms = {
+        p.codename.split("_", 1)[0]: p
+        for p in Permission.objects.filter(content_type__app_label="access", codename__in=["view_dataitem", "change_dataitem"])
+    }
     version = PolicyVersion.objects.create(number=current_policy_version() + 1, created_by_id=actor.user_id, summary=summary)
     for role, item, perm in sorted(removed):
         DataItemGroupObjectPermission.objects.filter(group=roles[role].group, content_object=items[item], permission=perms[perm]).delete()

@@ -60,7 +60,9 @@ def audit_login_failed(sender: Any, credentials: dict[str, Any], request: HttpRe
 
 
 @receiver(user_locked_out)
-def audit_lockout(sender: Any, request: HttpRequest | None, username: str | None = None, ip_address: str | None = None, **kwargs: Any) -> None:
+def audit_lockout(
+    sender: Any, request: HttpRequest | None, username: str | None = None, ip_address: str | None = None, **kwargs: Any
+) -> None:
     audit_record(
         event="login.lockout",
         outcome="denied",

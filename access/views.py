@@ -69,7 +69,9 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
             _audit_user_event(request, "login.second_factor")
             return redirect(request.GET.get("next") or "home") if _safe_next(request) else redirect("home")
         _audit_user_event(request, "login.second_factor_failed", "denied")
-        form.add_error("code", "That code is not right. Enter the 6-digit code shown in your authenticator app now, or an unused backup code.")
+        form.add_error(
+            "code", "That code is not right. Enter the 6-digit code shown in your authenticator app now, or an unused backup code."
+        )
     return render(request, "access/otp_verify.html", {"form": form})
 
 

@@ -85,9 +85,7 @@ class AuditEvent(AbstractLogEntry):
             raise AppendOnlyError("audit events are append-only and cannot be changed")
         if not self.event:
             # A row written by django-auditlog's change capture.
-            self.event = {0: "object.create", 1: "object.update", 2: "object.delete", 3: "object.access"}.get(
-                self.action, "object.change"
-            )
+            self.event = {0: "object.create", 1: "object.update", 2: "object.delete", 3: "object.access"}.get(self.action, "object.change")
         if self.actor_id and not self.actor_username:
             self.actor_username = self.actor.username if self.actor else ""
         # The advisory lock is held to the end of the outermost transaction, so

@@ -27,7 +27,12 @@ def verify_chain(*, batch_size: int = 5000) -> ChainReport:
     checked = 0
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=batch_size):
         if event.prev_hash != expected_prev:
-            return ChainReport(False, checked, event.id, f"row {event.id}: its link to the previous row is broken (a row before it was deleted, inserted or reordered)")
+            return ChainReport(
+                False,
+                checked,
+                event.id,
+                f"row {event.id}: its link to the previous row is broken (a row before it was deleted, inserted or reordered)",
+            )
         if event.compute_hash(event.prev_hash) != event.hash:
             return ChainReport(False, checked, event.id, f"row {event.id}: its content does not match its hash (the row was edited)")
         expected_prev = event.hash
@@ -37,5 +42,7 @@ def verify_chain(*, batch_size: int = 5000) -> ChainReport:
 
 def verify_and_record() -> ChainReport:
     report = verify_chain()
-    ChainVerification.objects.create(rows_checked=report.rows_checked, ok=report.ok, first_bad_id=report.first_bad_id, message=report.message)
+    ChainVerification.objects.create(
+        rows_checked=report.rows_checked, ok=report.ok, first_bad_id=report.first_bad_id, message=report.message
+    )
     return report

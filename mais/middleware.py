@@ -73,7 +73,8 @@ class RequireSecondFactorMiddleware:
             return redirect(settings.LOGIN_URL_PATH)
         if name in NEEDS_PASSWORD_ONLY:
             return self.get_response(request)
-        if not user.is_verified():  # type: ignore[union-attr]
+        # is_verified() is added by django_otp.middleware.OTPMiddleware.
+        if not user.is_verified():  # type: ignore[attr-defined]
             return redirect("otp-verify")
         return self.get_response(request)
 

@@ -57,7 +57,7 @@ class PurposeForm(GovukFormMixin, forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["reason"].choices = [("", "Choose a reason")] + vocabulary_choices("access_reason")
+        self.fields["reason"].choices = [("", "Choose a reason")] + vocabulary_choices("access_reason")  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -67,7 +67,9 @@ class PurposeForm(GovukFormMixin, forms.Form):
 
 
 class SearchForm(PurposeForm):
-    name = forms.CharField(label="Name or other name used", max_length=200, required=False, help_text="Spelling mistakes and variants are allowed")
+    name = forms.CharField(
+        label="Name or other name used", max_length=200, required=False, help_text="Spelling mistakes and variants are allowed"
+    )
     date_of_birth = GovDateField(label="Date of birth", required=False)
     nhs_number = forms.CharField(label="NHS number", max_length=20, required=False)
     pnc_id = forms.CharField(label="PNC ID", max_length=20, required=False, help_text="For example, 2012/0001234X")
@@ -115,14 +117,32 @@ def item_fields(item: ItemSpec, *, enrolling: bool = False) -> dict[str, forms.F
     f = item.model_fields
     help_text = item.help_text
     if item.kind == NAME:
-        return {f[0]: forms.CharField(label=item.label, max_length=100, help_text=help_text, error_messages={"required": f"Enter the {item.label.lower()}."})}
+        return {
+            f[0]: forms.CharField(
+                label=item.label, max_length=100, help_text=help_text, error_messages={"required": f"Enter the {item.label.lower()}."}
+            )
+        }
     if item.kind == DATE:
-        validators = [validate_date_of_birth] if item.code == "identity.date_of_birth" else [validate_not_future] if item.code != "identity.release_date" else []
+        validators = (
+            [validate_date_of_birth]
+            if item.code == "identity.date_of_birth"
+            else [validate_not_future]
+            if item.code != "identity.release_date"
+            else []
+        )
         return {f[0]: GovDateField(label=item.label, required=False, validators=validators)}
     if item.kind == CHOICE:
         return {f[0]: _choice_field(item.label, item.vocabulary or "", help_text=help_text)}
     if item.kind == CHOICE_LIST:
-        return {f[0]: forms.MultipleChoiceField(label=item.label, choices=vocabulary_choices(item.vocabulary or ""), required=False, widget=forms.CheckboxSelectMultiple, help_text=help_text)}
+        return {
+            f[0]: forms.MultipleChoiceField(
+                label=item.label,
+                choices=vocabulary_choices(item.vocabulary or ""),
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+                help_text=help_text,
+            )
+        }
     if item.kind == CODE_LIST:
         return {f[0]: forms.CharField(label=item.label, required=False, help_text="ICD-10 codes separated by commas, for example F20, F10")}
     if item.kind in (TEXT_LIST, MEDICATION):
@@ -194,7 +214,9 @@ class ItemsForm(GovukFormMixin, forms.Form):
             known = {code for (vocab, code) in terms() if vocab == item.vocabulary}
             unknown = [c for c in codes if c not in known]
             if unknown:
-                self.add_error(name, f"Not an ICD-10 chapter F code at three-character level: {', '.join(unknown)}. Use codes such as F20 or F32.")
+                self.add_error(
+                    name, f"Not an ICD-10 chapter F code at three-character level: {', '.join(unknown)}. Use codes such as F20 or F32."
+                )
             data[name] = list(dict.fromkeys(codes))
         elif item.kind == TEXT_LIST:
             data[name] = [line.strip() for line in (data.get(name) or "").splitlines() if line.strip()]
@@ -205,7 +227,9 @@ class ItemsForm(GovukFormMixin, forms.Form):
                     continue
                 parts = [p.strip() for p in line.split(";")]
                 if len(parts) > 3 or not parts[0]:
-                    self.add_error(name, f"Line {number}: write each medicine as 'name; dose; frequency', for example 'Olanzapine; 10 mg; once a day'.")
+                    self.add_error(
+                        name, f"Line {number}: write each medicine as 'name; dose; frequency', for example 'Olanzapine; 10 mg; once a day'."
+                    )
                     continue
                 parts += [""] * (3 - len(parts))
                 meds.append({"name": parts[0], "dose": parts[1], "frequency": parts[2]})

@@ -33,14 +33,7 @@ class SearchCriteria:
     include_aliases: bool = True
 
     def is_empty(self) -> bool:
-        return not (
-            name_words(self.name)
-            or self.date_of_birth
-            or self.nhs_number
-            or self.pnc_id
-            or self.prison_number
-            or self.cro_number
-        )
+        return not (name_words(self.name) or self.date_of_birth or self.nhs_number or self.pnc_id or self.prison_number or self.cro_number)
 
 
 @dataclass(frozen=True)
@@ -119,12 +112,16 @@ def search_subjects(criteria: SearchCriteria, *, limit: int) -> list[Hit]:
     ):
         if value:
             params[field] = value
-            branches.append(f"SELECT id AS subject_id, 3.0::float8 AS score, '{field}' AS reason FROM records_subject WHERE {field} = %({field})s")
+            branches.append(
+                f"SELECT id AS subject_id, 3.0::float8 AS score, '{field}' AS reason FROM records_subject WHERE {field} = %({field})s"
+            )
     if criteria.date_of_birth:
         params["dob"] = criteria.date_of_birth
         # Alone, a date of birth lists everyone born that day; with a name it raises those who match both.
         weight = "1.0" if words else "0.5"
-        branches.append(f"SELECT id AS subject_id, {weight}::float8 AS score, 'date_of_birth' AS reason FROM records_subject WHERE date_of_birth = %(dob)s")
+        branches.append(
+            f"SELECT id AS subject_id, {weight}::float8 AS score, 'date_of_birth' AS reason FROM records_subject WHERE date_of_birth = %(dob)s"
+        )
     if not branches:
         return []
     union = " UNION ALL ".join(f"({b})" for b in branches)

@@ -138,11 +138,7 @@ def subject_update(
                 raise PermissionError(refused)
             if subject.version != expected_version:
                 raise EditConflict(subject.version)
-            changed = [
-                code
-                for code, fields in changes.items()
-                if any(getattr(subject, f) != v for f, v in fields.items())
-            ]
+            changed = [code for code, fields in changes.items() if any(getattr(subject, f) != v for f, v in fields.items())]
             if not changed:
                 return subject.version
             for code in changed:
@@ -168,14 +164,23 @@ def subject_update(
             return subject.version
     except PermissionError as exc:
         record_refusal(
-            principal=principal, context=context, event="record.edit", outcome="denied",
-            subject_id=subject_id, purpose=purpose, detail={"refused_items": exc.args[0]},
+            principal=principal,
+            context=context,
+            event="record.edit",
+            outcome="denied",
+            subject_id=subject_id,
+            purpose=purpose,
+            detail={"refused_items": exc.args[0]},
         )
         raise NotFound() from None
     except LookupError:
         record_refusal(
-            principal=principal, context=context, event="record.edit", outcome="not_found",
-            subject_id=subject_id, purpose=purpose,
+            principal=principal,
+            context=context,
+            event="record.edit",
+            outcome="not_found",
+            subject_id=subject_id,
+            purpose=purpose,
         )
         raise NotFound() from None
 
@@ -201,8 +206,12 @@ def subject_create(
     refused = sorted(set(changes) - allowed)
     if refused:
         record_refusal(
-            principal=principal, context=context, event="record.create", outcome="denied",
-            purpose=purpose, detail={"refused_items": refused},
+            principal=principal,
+            context=context,
+            event="record.create",
+            outcome="denied",
+            purpose=purpose,
+            detail={"refused_items": refused},
         )
         raise EnrolmentNotPermitted("Your role cannot record: " + ", ".join(ITEMS_BY_CODE[c].label for c in refused))
     with transaction.atomic():

@@ -26,18 +26,60 @@ VARIANTS_CSV = Path(__file__).resolve().parent / "data" / "name-variants.csv"
 
 # Spelling variants used to make near-duplicate namesakes.
 VARIANT_PAIRS = [
-    ("Smith", "Smyth"), ("John", "Jon"), ("Stephen", "Steven"), ("McDonald", "Macdonald"), ("O'Neill", "O'Neil"),
-    ("Mohammed", "Mohamed"), ("Kathryn", "Catherine"), ("Phillips", "Philips"), ("Thompson", "Thomson"),
-    ("Johnstone", "Johnston"), ("Clark", "Clarke"), ("Davis", "Davies"), ("Read", "Reid"), ("Gray", "Grey"),
-    ("Brian", "Bryan"), ("Hughes", "Hughs"), ("Sian", "Siân"), ("Zoe", "Zoë"),
+    ("Smith", "Smyth"),
+    ("John", "Jon"),
+    ("Stephen", "Steven"),
+    ("McDonald", "Macdonald"),
+    ("O'Neill", "O'Neil"),
+    ("Mohammed", "Mohamed"),
+    ("Kathryn", "Catherine"),
+    ("Phillips", "Philips"),
+    ("Thompson", "Thomson"),
+    ("Johnstone", "Johnston"),
+    ("Clark", "Clarke"),
+    ("Davis", "Davies"),
+    ("Read", "Reid"),
+    ("Gray", "Grey"),
+    ("Brian", "Bryan"),
+    ("Hughes", "Hughs"),
+    ("Sian", "Siân"),
+    ("Zoe", "Zoë"),
 ]
 
-COMMUNICATION = ["", "", "Mild learning disability: use short sentences and check understanding.", "Hard of hearing in the left ear.", "Prefers Polish; interpreter needed for formal interviews.", "Autistic: avoid touching without warning; allow time to answer."]
-PHYSICAL = ["", "Epilepsy: on sodium valproate.", "Type 1 diabetes: needs insulin at meal times.", "Asthma: carries a salbutamol inhaler.", "Heart condition: chest pain in the past."]
-RELAPSE = ["Stops sleeping, talks about being watched, stops taking medication.", "Withdraws from family, stops eating, stops answering the door.", "Increasingly irritable, spends money quickly, sleeps very little."]
-HELPS = ["Speak calmly, give one instruction at a time, offer a quiet space.", "Allow a familiar person to be present; avoid raised voices.", "Explain what will happen next; offer a drink and time."]
+COMMUNICATION = [
+    "",
+    "",
+    "Mild learning disability: use short sentences and check understanding.",
+    "Hard of hearing in the left ear.",
+    "Prefers Polish; interpreter needed for formal interviews.",
+    "Autistic: avoid touching without warning; allow time to answer.",
+]
+PHYSICAL = [
+    "",
+    "Epilepsy: on sodium valproate.",
+    "Type 1 diabetes: needs insulin at meal times.",
+    "Asthma: carries a salbutamol inhaler.",
+    "Heart condition: chest pain in the past.",
+]
+RELAPSE = [
+    "Stops sleeping, talks about being watched, stops taking medication.",
+    "Withdraws from family, stops eating, stops answering the door.",
+    "Increasingly irritable, spends money quickly, sleeps very little.",
+]
+HELPS = [
+    "Speak calmly, give one instruction at a time, offer a quiet space.",
+    "Allow a familiar person to be present; avoid raised voices.",
+    "Explain what will happen next; offer a drink and time.",
+]
 STATIONS = ["St Anne Street custody suite", "Wavertree custody suite", "Copy Lane custody suite", "Belle Vale custody suite"]
-MEDS = [("Olanzapine", "10 mg", "once a day at night"), ("Aripiprazole", "15 mg", "once a day"), ("Clozapine", "300 mg", "twice a day"), ("Sertraline", "100 mg", "once a day"), ("Paliperidone depot", "100 mg", "monthly injection"), ("Lithium carbonate", "800 mg", "at night")]
+MEDS = [
+    ("Olanzapine", "10 mg", "once a day at night"),
+    ("Aripiprazole", "15 mg", "once a day"),
+    ("Clozapine", "300 mg", "twice a day"),
+    ("Sertraline", "100 mg", "once a day"),
+    ("Paliperidone depot", "100 mg", "monthly injection"),
+    ("Lithium carbonate", "800 mg", "at night"),
+]
 
 
 _issued: set[str] = set()
@@ -80,7 +122,15 @@ def variant_names() -> list[tuple[str, str]]:
         return [(row["query"], row["stored"]) for row in csv.DictReader(handle)]
 
 
-def subject_values(rng: random.Random, fake: Faker, *, family: str | None = None, given: str | None = None, dob: dt.date | None = None, today: dt.date | None = None) -> dict[str, Any]:
+def subject_values(
+    rng: random.Random,
+    fake: Faker,
+    *,
+    family: str | None = None,
+    given: str | None = None,
+    dob: dt.date | None = None,
+    today: dt.date | None = None,
+) -> dict[str, Any]:
     """Model field values of one plausible synthetic subject, every item filled."""
     today = today or dt.date.today()
     sex = rng.choice(["male", "male", "male", "female"])
@@ -136,19 +186,37 @@ def subject_values(rng: random.Random, fake: Faker, *, family: str | None = None
         "suicide_methods": rng.choice(["", "Ligature", "Overdose of prescribed medication", "Cutting"]),
         "self_harm_in_custody": rng.choice(["", "", "Cut forearm with broken plastic cutlery while on remand."]),
         "violence_level": rng.choice(["low", "medium", "medium", "high"]),
-        "violence_history": rng.choice(["Assault on a stranger when unwell.", "Threats to family members when intoxicated.", "No known violence."]),
+        "violence_history": rng.choice(
+            ["Assault on a stranger when unwell.", "Threats to family members when intoxicated.", "No known violence."]
+        ),
         "risk_to_staff": rng.choice(["", "Has spat at custody staff when distressed.", "Assaulted a nurse during a restraint."]),
         "weapons": rng.choice(["", "", "Carried a knife for 'protection' when paranoid."]),
         "substance_misuse": rng.choice(["Daily cannabis use.", "Crack cocaine and alcohol.", "Alcohol at weekends.", "None known."]),
         "safeguarding": rng.choice(["", "Has a child subject to a child protection plan.", "Financially exploited by acquaintances."]),
         "mappa_category": rng.choice(["", "", "2", "3"]),
         "mappa_level": rng.choice(["", "1", "2"]),
-        "custody_advice": rng.choice(["Level 2 observations; remove cords and belts.", "Constant observation if refusing food or fluids.", "Contact liaison and diversion on arrival."]),
-        "crisis_plan": rng.choice(["Contact crisis team; consider s.136 only if immediate risk.", "Call care coordinator; family can support at home."]),
+        "custody_advice": rng.choice(
+            [
+                "Level 2 observations; remove cords and belts.",
+                "Constant observation if refusing food or fluids.",
+                "Contact liaison and diversion on arrival.",
+            ]
+        ),
+        "crisis_plan": rng.choice(
+            ["Contact crisis team; consider s.136 only if immediate risk.", "Call care coordinator; family can support at home."]
+        ),
         "index_offence": rng.choice(_codes("offence_category")),
-        "offence_history": rng.choice(["Shoplifting and public order offences since age 17.", "Two assaults and a criminal damage conviction.", "Possession with intent to supply."]),
+        "offence_history": rng.choice(
+            [
+                "Shoplifting and public order offences since age 17.",
+                "Two assaults and a criminal damage conviction.",
+                "Possession with intent to supply.",
+            ]
+        ),
         "warning_markers": rng.sample(_codes("warning_marker"), rng.randrange(0, 3)),
-        "licence_conditions": rng.choice(["", "Reside at approved premises; no contact with victim.", "Curfew 19:00-07:00; attend appointments."]),
+        "licence_conditions": rng.choice(
+            ["", "Reside at approved premises; no contact with victim.", "Curfew 19:00-07:00; attend appointments."]
+        ),
         "offender_manager_name": fake.name(),
         "offender_manager_office": rng.choice(["Liverpool North Probation Office", "Sefton Probation Office"]),
         "offender_manager_phone": f"0151 {rng.randrange(100, 999)} {rng.randrange(1000, 9999)}",
@@ -171,8 +239,25 @@ def demo_subjects(count: int, *, seed: int = 2012) -> Iterator[dict[str, Any]]:
     for left, right in VARIANT_PAIRS:
         dob = dt.date.today() - dt.timedelta(days=rng.randrange(21 * 365, 65 * 365))
         for name in (left, right):
-            is_given = name in {"John", "Jon", "Stephen", "Steven", "Kathryn", "Catherine", "Brian", "Bryan", "Sian", "Siân", "Zoe", "Zoë", "Mohammed", "Mohamed"}
-            yield subject_values(rng, fake, family=None if is_given else name, given=name if is_given else None, dob=dob if rng.random() < 0.5 else None)
+            is_given = name in {
+                "John",
+                "Jon",
+                "Stephen",
+                "Steven",
+                "Kathryn",
+                "Catherine",
+                "Brian",
+                "Bryan",
+                "Sian",
+                "Siân",
+                "Zoe",
+                "Zoë",
+                "Mohammed",
+                "Mohamed",
+            }
+            yield subject_values(
+                rng, fake, family=None if is_given else name, given=name if is_given else None, dob=dob if rng.random() < 0.5 else None
+            )
             produced += 1
     while produced < count:
         yield subject_values(rng, fake)

@@ -46,7 +46,9 @@ def validate_pnc_id(raw: str) -> str:
     year, serial, letter = match.groups()
     expected = pnc_check_letter(year, serial)
     if letter != expected:
-        raise ValidationError(f"This PNC ID's check letter does not match its number (the number {year}/{serial} needs the letter {expected}).")
+        raise ValidationError(
+            f"This PNC ID's check letter does not match its number (the number {year}/{serial} needs the letter {expected})."
+        )
     return value
 
 

@@ -99,7 +99,11 @@ def preview(request: HttpRequest, subject_id: uuid.UUID) -> HttpResponse:
         view = disclose_subject(principal=who, subject_id=subject_id, purpose=purpose, context=web.context(request))
     except NotFound:
         return render(request, "errors/404.html", status=404)
-    return render(request, "records/record.html", {"record": view, "purpose": purpose, "previewing": roles[role], "preview_roles": web.preview_roles()})
+    return render(
+        request,
+        "records/record.html",
+        {"record": view, "purpose": purpose, "previewing": roles[role], "preview_roles": web.preview_roles()},
+    )
 
 
 def edit_section(request: HttpRequest, subject_id: uuid.UUID, section: str) -> HttpResponse:
@@ -155,7 +159,9 @@ def edit_section(request: HttpRequest, subject_id: uuid.UUID, section: str) -> H
 def enrol(request: HttpRequest) -> HttpResponse:
     who = web.principal(request)
     if not can_enrol(who):
-        return render(request, "errors/403.html", {"message": "Only a mental health practitioner on a team can enrol a person."}, status=403)
+        return render(
+            request, "errors/403.html", {"message": "Only a mental health practitioner on a team can enrol a person."}, status=403
+        )
     codes = [i.code for i in ITEMS if i.section == "identity" and i.code in who.grants.writable_on_caseload | who.grants.writable_anywhere]
     form = ItemsForm(request.POST or None, item_codes=codes)
     purpose_form = PurposeForm(request.POST or None, initial={"reason": "data_quality"})

@@ -73,25 +73,53 @@ def _make_person(name: str, team: Team | None = None) -> User:
 
 
 @pytest.fixture
-def priya_police(db): return _make_person("priya_police")
+def priya_police(db):
+    return _make_person("priya_police")
+
+
 @pytest.fixture
-def nia_nurse(db): return _make_person("nia_nurse")
+def nia_nurse(db):
+    return _make_person("nia_nurse")
+
+
 @pytest.fixture
-def farid_fme(db): return _make_person("farid_fme")
+def farid_fme(db):
+    return _make_person("farid_fme")
+
+
 @pytest.fixture
-def lena_liaison(db): return _make_person("lena_liaison")
+def lena_liaison(db):
+    return _make_person("lena_liaison")
+
+
 @pytest.fixture
-def ian_inreach(db): return _make_person("ian_inreach")
+def ian_inreach(db):
+    return _make_person("ian_inreach")
+
+
 @pytest.fixture
-def dara_dual(db): return _make_person("dara_dual")
+def dara_dual(db):
+    return _make_person("dara_dual")
+
+
 @pytest.fixture
-def pat_probation(db): return _make_person("pat_probation")
+def pat_probation(db):
+    return _make_person("pat_probation")
+
+
 @pytest.fixture
-def morgan_mh(db, cmht_team): return _make_person("morgan_mh", team=cmht_team)
+def morgan_mh(db, cmht_team):
+    return _make_person("morgan_mh", team=cmht_team)
+
+
 @pytest.fixture
-def ada_admin(db): return _make_person("ada_admin")
+def ada_admin(db):
+    return _make_person("ada_admin")
+
+
 @pytest.fixture
-def aud_auditor(db): return _make_person("aud_auditor")
+def aud_auditor(db):
+    return _make_person("aud_auditor")
 
 
 @pytest.fixture

@@ -33,7 +33,9 @@ class AgencyFactory(factory.django.DjangoModelFactory):
 
 
 def make_user(username: str, *, role: str | None, agency: Agency, team: Team | None = None, first_name: str = "", **extra: Any) -> User:
-    user = User.objects.create_user(username=username, password=PASSWORD, agency=agency, first_name=first_name or username.title(), last_name="Test", **extra)
+    user = User.objects.create_user(
+        username=username, password=PASSWORD, agency=agency, first_name=first_name or username.title(), last_name="Test", **extra
+    )
     if role:
         user.groups.add(Role.objects.get(code=role).group)
     if team:
@@ -60,7 +62,29 @@ def make_subject(*, team: Team | None = None, **overrides: Any) -> Subject:
 
 def add_provenance(subject: Subject, user: User, codes: list[str]) -> None:
     ItemChange.objects.bulk_create(
-        ItemChange(subject=subject, item_code=c, value=None, changed_at=dt.datetime.now(dt.UTC), changed_by=user,
-                   changed_by_name=user.get_full_name(), agency_name=user.agency.name if user.agency else "", role_code="x")
+        ItemChange(
+            subject=subject,
+            item_code=c,
+            value=None,
+            changed_at=dt.datetime.now(dt.UTC),
+            changed_by=user,
+            changed_by_name=user.get_full_name(),
+            agency_name=user.agency.name if user.agency else "",
+            role_code="x",
+        )
         for c in codes
     )
+
+
+def make_subjects_bulk(names: list[tuple[str, str]]) -> list[Subject]:
+    """Many subjects at once (given, family), with their search names; for namesake pools."""
+    from records.models import SubjectName
+    from records.normalise import compact_name, name_words
+
+    subjects = [Subject(family_name=family, given_names=given, date_of_birth=dt.date(1960 + i % 40, 1 + i % 12, 1 + i % 28)) for i, (given, family) in enumerate(names)]
+    Subject.objects.bulk_create(subjects)
+    SubjectName.objects.bulk_create(
+        SubjectName(subject=s, kind="current", family_norm=compact_name(s.family_name), given_norm=compact_name(s.given_names), given_first=(name_words(s.given_names) or [""])[0])
+        for s in subjects
+    )
+    return subjects

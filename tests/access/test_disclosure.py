@@ -56,8 +56,12 @@ def sentinel_subject(team):
 
 
 TOKEN_ITEMS = [i.code for i in ITEMS if i.kind == TEXT] + [
-    "mental_health.care_coordinator", "criminal_justice.offender_manager", "risk.suicide_history",
-    "criminal_justice.last_custody_episode", "mental_health.gp_practice", "mental_health.out_of_hours_contact",
+    "mental_health.care_coordinator",
+    "criminal_justice.offender_manager",
+    "risk.suicide_history",
+    "criminal_justice.last_custody_episode",
+    "mental_health.gp_practice",
+    "mental_health.out_of_hours_contact",
 ]
 
 

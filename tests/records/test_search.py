@@ -19,7 +19,7 @@ from records.normalise import compact_name
 from records.selectors import SearchCriteria, search_subjects
 from records.synthetic import VARIANTS_CSV
 from records.terms import terms
-from tests.factories import make_subject
+from tests.factories import make_subject, make_subjects_bulk
 
 PURPOSE = Purpose("custody_detention")
 CTX = RequestContext("req", "127.0.0.1")
@@ -33,9 +33,7 @@ def namesakes(db):
     """Realistic namesakes: 250 Faker en_GB people, plus every stored name of the variant list."""
     fake = Faker("en_GB")
     fake.seed_instance(7)
-    for _ in range(250):
-        make_subject(family_name=fake.last_name(), given_names=fake.first_name())
-    return None
+    make_subjects_bulk([(fake.first_name(), fake.last_name()) for _ in range(250)])
 
 
 @pytest.mark.parametrize(("query", "stored", "kind"), VARIANTS, ids=[f"{q}->{s}" for q, s, _ in VARIANTS])

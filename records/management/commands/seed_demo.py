@@ -13,13 +13,12 @@ import secrets
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.models import GroupObjectPermission  # noqa: F401
-from django.contrib.auth.models import Permission
 
 from access.models import Agency, AgencyKind, Role, Team, User
 from audit.services import RequestContext, audit_record
@@ -114,15 +113,23 @@ class Command(BaseCommand):
             SubjectGroupObjectPermission.objects.create(group=team.group, permission=perm, content_object=subject)
             ItemChange.objects.bulk_create(
                 ItemChange(
-                    subject=subject, item_code=item.code, value=None, changed_at=now,
-                    changed_by=owner, changed_by_name=owner.get_full_name(), agency_name=team.agency.name,
+                    subject=subject,
+                    item_code=item.code,
+                    value=None,
+                    changed_at=now,
+                    changed_by=owner,
+                    changed_by_name=owner.get_full_name(),
+                    agency_name=team.agency.name,
                     role_code="mh_practitioner",
                 )
                 for item in ITEMS
             )
             created += 1
         audit_record(
-            event="demo.seed", context=RequestContext.system(), about=Subject,
-            detail={"subjects_created": created}, actor_username="system",
+            event="demo.seed",
+            context=RequestContext.system(),
+            about=Subject,
+            detail={"subjects_created": created},
+            actor_username="system",
         )
         return created

@@ -1,0 +1,101 @@
+"""The sharing matrix: administrators edit it in one grid; each change is versioned, audited and effective at once."""
+
+from __future__ import annotations
+
+from access.disclosure import disclose_subject
+from access.models import PolicyChange, PolicyVersion
+from access.policy import principal_for
+from access.services import current_grants
+from audit.models import AuditEvent
+from audit.services import Purpose, RequestContext
+from records.dataset import default_grants
+from tests.conftest import give_purpose
+
+
+def test_default_matrix_is_loaded_as_data(db):
+    assert current_grants() == set(default_grants())
+
+
+def _matrix_post(client, cells, summary="test"):
+    data = {f"{p}__{r}__{i}": "on" for r, i, p in cells}
+    data["summary"] = summary
+    return client.post("/admin/matrix/", data)
+
+
+def test_ada_withdraws_an_item_from_police_and_priya_loses_it_on_her_next_request(ada_admin, priya_police, subject, client_for):
+    police = client_for(priya_police)
+    give_purpose(police, subject.id)
+    assert subject.violence_history in police.get(f"/records/{subject.id}/").content.decode()
+
+    admin = client_for(ada_admin)
+    assert admin.get("/admin/matrix/").status_code == 200
+    cells = current_grants() - {("police_officer", "risk.violence_history", "view")}
+    response = _matrix_post(admin, cells, "Police no longer need violence history")
+    assert response.status_code == 302
+
+    assert subject.violence_history not in police.get(f"/records/{subject.id}/").content.decode()
+    version = PolicyVersion.objects.order_by("-number").first()
+    assert version.number == 2 and version.summary == "Police no longer need violence history"
+    assert PolicyChange.objects.filter(
+        version=version, role__code="police_officer", item__code="risk.violence_history", granted=False
+    ).exists()
+    event = AuditEvent.objects.filter(event="policy.change").latest("id")
+    assert event.actor == ada_admin
+    assert {
+        "role": "police_officer",
+        "item": "risk.violence_history",
+        "permission": "view",
+        "before": True,
+        "after": False,
+    } in event.changes["cells"]
+
+
+def test_granting_write_grants_read(ada_admin, client_for, db):
+    admin = client_for(ada_admin)
+    cells = current_grants() | {("police_officer", "mental_health.diagnoses", "change")}
+    _matrix_post(admin, cells)
+    assert ("police_officer", "mental_health.diagnoses", "view") in current_grants()
+
+
+def test_matrix_change_needs_a_reason(ada_admin, client_for, db):
+    response = _matrix_post(client_for(ada_admin), current_grants(), summary="")
+    assert b"Say why the matrix is changing" in response.content
+
+
+def test_only_administrators_reach_the_matrix(priya_police, aud_auditor, morgan_mh, client_for):
+    for person in (priya_police, aud_auditor, morgan_mh):
+        assert client_for(person).get("/admin/matrix/").status_code == 403
+
+
+def test_policy_is_cached_per_version_with_no_per_item_queries(priya_police, subject, django_assert_num_queries):
+    from django.contrib.contenttypes.models import ContentType
+
+    from records.models import Subject
+    from records.terms import terms
+
+    ContentType.objects.get_for_model(Subject)
+    terms()
+    from access.models import User
+
+    principal_for(priya_police)  # warm the per-version cache
+    fresh = User.objects.get(pk=priya_police.pk)  # as a new request loads her
+    with django_assert_num_queries(3):  # groups, agency, policy version
+        who = principal_for(fresh)
+    # The record view: savepoint, fields, provenance, audit (lock, last hash, insert), release.
+    with django_assert_num_queries(7):
+        disclose_subject(principal=who, subject_id=subject.id, purpose=Purpose("x"), context=RequestContext())
+
+
+def test_record_view_query_count_does_not_depend_on_items_shown(priya_police, nia_nurse, morgan_mh, subject, django_assert_num_queries):
+    """Police read fewer items than nurses; Morgan also has the caseload check."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from records.models import Subject
+    from records.terms import terms
+
+    ContentType.objects.get_for_model(Subject)
+    terms()
+    for person, expected in ((priya_police, 7), (nia_nurse, 7), (morgan_mh, 8)):
+        who = principal_for(person)
+        with django_assert_num_queries(expected):
+            disclose_subject(principal=who, subject_id=subject.id, purpose=Purpose("x"), context=RequestContext())

@@ -1,0 +1,60 @@
+"""A police officer at a custody desk: sign in with a TOTP code, search a misspelled name, open the record,
+see only the police items, sign out. Headless Debian Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import Page, expect
+
+from access.services import current_grants
+from tests.factories import PASSWORD, make_subject
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_police_officer_finds_a_misspelled_name_and_sees_only_police_items(page: Page, live_server, priya_police, cmht_team):
+    person = make_subject(
+        team=cmht_team,
+        family_name="Wright",
+        given_names="Stephen",
+        violence_history="Threatened a neighbour with a bottle.",
+        medication=[{"name": "Clozapine", "dose": "300 mg", "frequency": "twice a day"}],
+    )
+    make_subject(family_name="Whitley", given_names="Sharon")
+    police_items = {i for r, i, _ in current_grants() if r == "police_officer"}
+    assert "risk.violence_history" in police_items and "mental_health.medication" not in police_items
+
+    page.goto(f"{live_server.url}/search/")
+    expect(page).to_have_url(re.compile(r"/login/$"))
+    page.get_by_label("Username").fill("priya")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+
+    device = TOTPDevice.objects.get(user=priya_police)
+    page.get_by_label("Code").fill(f"{totp(device.bin_key):06d}")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Find a person")).to_be_visible()
+
+    page.get_by_label("Name or other name used").fill("Wrigth")
+    page.get_by_label("Reason for access").select_option("custody_detention")
+    page.get_by_test_id("search-button").click()
+    expect(page).to_have_url(re.compile(r"/search/$"))  # the name is not in the URL
+    first = page.get_by_test_id("result-link").first
+    expect(first).to_contain_text("WRIGHT, Stephen")
+
+    first.click()
+    expect(page.get_by_test_id("record-heading")).to_have_text("WRIGHT, Stephen")
+    expect(page.locator('[data-item="risk.violence_history"]')).to_contain_text("Threatened a neighbour with a bottle.")
+    expect(page.locator('[data-item="mental_health.medication"]')).to_contain_text("Not shared with your role")
+    assert "Clozapine" not in page.content()
+    assert page.get_by_test_id("withheld").count() == len(set(i for _, i, _ in current_grants()) - police_items)
+    assert str(person.id) in page.url
+
+    page.get_by_test_id("sign-out").click()
+    expect(page.get_by_role("heading", name="You have signed out")).to_be_visible()
+    page.goto(f"{live_server.url}/records/{person.id}/")
+    expect(page).to_have_url(re.compile(r"/login/$"))
