@@ -81,10 +81,19 @@ def make_subjects_bulk(names: list[tuple[str, str]]) -> list[Subject]:
     from records.models import SubjectName
     from records.normalise import compact_name, name_words
 
-    subjects = [Subject(family_name=family, given_names=given, date_of_birth=dt.date(1960 + i % 40, 1 + i % 12, 1 + i % 28)) for i, (given, family) in enumerate(names)]
+    subjects = [
+        Subject(family_name=family, given_names=given, date_of_birth=dt.date(1960 + i % 40, 1 + i % 12, 1 + i % 28))
+        for i, (given, family) in enumerate(names)
+    ]
     Subject.objects.bulk_create(subjects)
     SubjectName.objects.bulk_create(
-        SubjectName(subject=s, kind="current", family_norm=compact_name(s.family_name), given_norm=compact_name(s.given_names), given_first=(name_words(s.given_names) or [""])[0])
+        SubjectName(
+            subject=s,
+            kind="current",
+            family_norm=compact_name(s.family_name),
+            given_norm=compact_name(s.given_names),
+            given_first=(name_words(s.given_names) or [""])[0],
+        )
         for s in subjects
     )
     return subjects
