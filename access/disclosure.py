@@ -59,6 +59,19 @@ CRITERIA_ITEMS = {
     "cro_number": "identity.cro_number",
 }
 
+# What a custody officer needs first, shown above the sections (each item still subject to the policy).
+KEY_ITEMS = (
+    "risk.suicide_level",
+    "risk.violence_level",
+    "criminal_justice.warning_markers",
+    "risk.custody_advice",
+    "risk.risk_to_staff",
+    "mental_health.physical_health_risks",
+    "mental_health.what_helps",
+    "mental_health.communication_needs",
+    "mental_health.out_of_hours_contact",
+)
+
 REASON_TEXT = {
     "name_exact": "Name matches",
     "name_spelling": "Name spelled similarly",
@@ -146,6 +159,10 @@ class SubjectView:
                 if item.code == code:
                     return item
         raise KeyError(code)
+
+    @property
+    def key_items(self) -> tuple[ItemView, ...]:
+        return tuple(self.item(code) for code in KEY_ITEMS)
 
     @property
     def writable_items(self) -> tuple[str, ...]:

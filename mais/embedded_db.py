@@ -17,6 +17,19 @@ from urllib.parse import parse_qs, urlparse
 DATABASE_NAME = "mais"
 
 
+def _forget_dead_holders(server: object) -> None:
+    """Drop processes that died without saying so (killed, or ``os._exit``) from the server's holder list.
+
+    The wheel stops the server when the last holder exits; a holder that died
+    without running its exit hooks would otherwise keep the server alive forever.
+    """
+    import psutil
+
+    holders = server.global_process_id_list  # type: ignore[attr-defined]
+    alive = [pid for pid in holders.get() if psutil.pid_exists(pid)]
+    holders.put(alive)
+
+
 def ensure_embedded_database(var_dir: Path) -> dict[str, object]:
     """Start (or join) the embedded server and return Django DATABASES settings."""
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
@@ -25,6 +38,7 @@ def ensure_embedded_database(var_dir: Path) -> dict[str, object]:
 
     var_dir.mkdir(parents=True, exist_ok=True)
     server = get_server(var_dir / "pgdata", cleanup_mode="stop")
+    _forget_dead_holders(server)
     uri = urlparse(server.get_uri("postgres"))
     host = parse_qs(uri.query)["host"][0]
     port = uri.port or 5432

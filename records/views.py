@@ -19,6 +19,7 @@ from records.dataset import ITEMS, SECTIONS
 from records.forms import ItemsForm, PurposeForm, SearchForm, form_initial
 from records.selectors import SearchCriteria
 from records.services import DuplicateIdentifier, EditConflict, EnrolmentNotPermitted, can_enrol, subject_create, subject_update
+from records.terms import terms
 
 SECTION_LABELS = dict(SECTIONS)
 
@@ -55,6 +56,10 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, "records/search.html", {"form": form, "results": results, "can_enrol": can_enrol(who)})
 
 
+def _purpose_label(purpose: Purpose) -> str:
+    return terms().get(("access_reason", purpose.code), (purpose.code, ""))[0]
+
+
 def _purpose_initial(request: HttpRequest) -> dict[str, str]:
     purpose = web.purpose_in_force(request)
     return {"reason": purpose.code, "reason_detail": purpose.text} if purpose else {}
@@ -78,7 +83,11 @@ def record(request: HttpRequest, subject_id: uuid.UUID) -> HttpResponse:
     except NotFound:
         return render(request, "errors/404.html", status=404)
     preview_roles = web.preview_roles() if who.has_role("administrator") else []
-    return render(request, "records/record.html", {"record": view, "purpose": purpose, "preview_roles": preview_roles})
+    return render(
+        request,
+        "records/record.html",
+        {"record": view, "purpose": purpose, "purpose_label": _purpose_label(purpose), "preview_roles": preview_roles},
+    )
 
 
 @web.role_required("administrator")

@@ -17,7 +17,8 @@ PURPOSE = Purpose("care_planning")
 CTX = RequestContext("edit", "127.0.0.1")
 
 
-def test_morgan_edits_risk_on_her_caseload(morgan_mh, subject, client_for):
+def test_morgan_edits_risk_on_her_caseload(morgan_mh, cmht_team, client_for):
+    subject = make_subject(team=cmht_team, suicide_level="low", weapons="")
     client = client_for(morgan_mh)
     give_purpose(client, subject.id, "care_planning")
     page = client.get(f"/records/{subject.id}/edit/risk/")
