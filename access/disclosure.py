@@ -29,7 +29,7 @@ from access.policy import Principal
 from audit.services import Purpose, RequestContext, audit_record
 from records.dataset import ITEMS, ITEMS_BY_CODE, SECTIONS, ItemSpec
 from records.models import Subject, SubjectGroupObjectPermission
-from records.selectors import Hit, SearchCriteria, latest_changes, search_subjects, subject_values
+from records.selectors import Hit, SearchCriteria, item_history, latest_changes, search_subjects, subject_values
 from records.terms import terms
 
 WITHHELD_TEXT = "Not shared with your role"
@@ -341,6 +341,81 @@ def disclose_subject(
         raise NotFound() from None
 
 
+@dataclass(frozen=True)
+class HistoryEntry:
+    lines: tuple[str, ...]
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class ItemHistoryView:
+    subject_id: uuid.UUID
+    item: ItemView
+    entries: tuple[HistoryEntry, ...]
+
+
+def disclose_item_history(
+    *,
+    principal: Principal,
+    subject_id: uuid.UUID,
+    item_code: str,
+    purpose: Purpose,
+    context: RequestContext,
+) -> ItemHistoryView:
+    """Past values of one item, under the same rule as the item itself; audited as a disclosure of that item."""
+    event = "record.history"
+    try:
+        with transaction.atomic():
+            spec = ITEMS_BY_CODE.get(item_code)
+            if spec is None or item_code not in _shown_codes(principal):
+                raise PermissionError("the role may not read this item")
+            rows = subject_values([subject_id], spec.model_fields)
+            if subject_id not in rows:
+                raise LookupError("no such subject")
+            term_lookup = terms()
+            entries = []
+            for change in item_history(subject_id, item_code):
+                stored = {
+                    k: (
+                        dt.date.fromisoformat(v)
+                        if isinstance(v, str) and spec.kind in ("date", "structured") and _looks_like_date(v)
+                        else v
+                    )
+                    for k, v in (change.value or {}).items()
+                }
+                lines, _ = display_item(spec, stored, term_lookup)
+                entries.append(HistoryEntry(lines, Provenance(change.agency_name, change.changed_by_name, change.changed_at)))
+            current = _item_view(spec, principal, rows[subject_id], term_lookup)
+            audit_record(
+                event=event,
+                context=context,
+                about=Subject,
+                subject_id=subject_id,
+                items=[item_code],
+                purpose=purpose,
+                **_audit_identity(principal),
+            )
+            return ItemHistoryView(subject_id, current, tuple(entries))
+    except PermissionError:
+        record_refusal(
+            principal=principal,
+            context=context,
+            event=event,
+            outcome="denied",
+            subject_id=subject_id,
+            purpose=purpose,
+            detail={"item": item_code},
+        )
+        raise NotFound() from None
+    except LookupError:
+        record_refusal(principal=principal, context=context, event=event, outcome="not_found", subject_id=subject_id, purpose=purpose)
+        raise NotFound() from None
+
+
+def _looks_like_date(value: str) -> bool:
+    return len(value) == 10 and value[4] == "-" and value[7] == "-"
+
+
 def searchable_criteria(principal: Principal) -> frozenset[str]:
     """The search fields this principal may use: those whose item their role may read."""
     return frozenset(c for c, code in CRITERIA_ITEMS.items() if code in principal.grants.readable)
@@ -402,6 +477,7 @@ __all__ = [
     "SearchResults",
     "disclose_subject",
     "disclose_search",
+    "disclose_item_history",
     "record_refusal",
     "searchable_criteria",
     "writable_items_for",

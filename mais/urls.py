@@ -17,6 +17,7 @@ urlpatterns = [
     path("records/<uuid:subject_id>/", records_views.record, name="record"),
     path("records/<uuid:subject_id>/preview/", records_views.preview, name="preview"),
     path("records/<uuid:subject_id>/edit/<slug:section>/", records_views.edit_section, name="edit-section"),
+    path("records/<uuid:subject_id>/history/<str:item_code>/", records_views.item_history, name="item-history"),
 ]
 
 handler400 = views.error_400

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from access import web
-from access.disclosure import NotFound, SearchNotAllowed, disclose_search, disclose_subject, searchable_criteria
+from access.disclosure import NotFound, SearchNotAllowed, disclose_item_history, disclose_search, disclose_subject, searchable_criteria
 from audit.services import Purpose
 from records.dataset import ITEMS, SECTIONS
 from records.forms import ItemsForm, PurposeForm, SearchForm, form_initial
@@ -187,3 +187,17 @@ def enrol(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Person enrolled. Add their mental health and risk information next.")
             return redirect("record", subject_id=subject_id)
     return render(request, "records/enrol.html", {"form": form, "purpose_form": purpose_form})
+
+
+def item_history(request: HttpRequest, subject_id: uuid.UUID, item_code: str) -> HttpResponse:
+    """Past values of one item, only for those who may read the item."""
+    purpose = web.purpose_in_force(request)
+    if purpose is None:
+        return _ask_purpose(request, subject_id)
+    try:
+        history = disclose_item_history(
+            principal=web.principal(request), subject_id=subject_id, item_code=item_code, purpose=purpose, context=web.context(request)
+        )
+    except NotFound:
+        return render(request, "errors/404.html", status=404)
+    return render(request, "records/history.html", {"history": history})

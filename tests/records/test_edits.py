@@ -239,3 +239,33 @@ def test_record_page_shows_provenance(morgan_mh, subject, client_for):
     give_purpose(client, subject.id)
     html = client.get(f"/records/{subject.id}/").content.decode()
     assert "by Morgan Test, Trust Agency (test)" in html
+
+
+def test_value_history_is_shown_only_to_those_who_may_read_the_item(morgan_mh, priya_police, subject, client_for):
+    who = principal_for(morgan_mh)
+    subject_update(
+        principal=who,
+        subject_id=subject.id,
+        expected_version=1,
+        changes={"mental_health.medication": {"medication": [{"name": "Olanzapine", "dose": "5 mg", "frequency": "daily"}]}},
+        purpose=PURPOSE,
+        context=CTX,
+    )
+    subject_update(
+        principal=who,
+        subject_id=subject.id,
+        expected_version=2,
+        changes={"mental_health.medication": {"medication": [{"name": "Olanzapine", "dose": "10 mg", "frequency": "daily"}]}},
+        purpose=PURPOSE,
+        context=CTX,
+    )
+    mh = client_for(morgan_mh)
+    give_purpose(mh, subject.id)
+    html = mh.get(f"/records/{subject.id}/history/mental_health.medication/").content.decode()
+    assert "Olanzapine — 5 mg — daily" in html and "Olanzapine — 10 mg — daily" in html
+    assert AuditEvent.objects.filter(event="record.history", actor=morgan_mh, items=["mental_health.medication"]).exists()
+    police = client_for(priya_police)  # police may not read medication
+    give_purpose(police, subject.id)
+    response = police.get(f"/records/{subject.id}/history/mental_health.medication/")
+    assert response.status_code == 404 and b"Olanzapine" not in response.content
+    assert AuditEvent.objects.filter(event="record.history", actor=priya_police, outcome="denied").exists()

@@ -24,7 +24,7 @@ from access.models import Agency, AgencyKind, Role, Team, User
 from audit.services import RequestContext, audit_record
 from records.dataset import ITEMS
 from records.models import ItemChange, Subject, SubjectGroupObjectPermission
-from records.services import _sync_search_names
+from records.services import _json_value, _sync_search_names
 from records.synthetic import demo_subjects
 
 AGENCIES = [
