@@ -115,7 +115,7 @@ class Command(BaseCommand):
                 ItemChange(
                     subject=subject,
                     item_code=item.code,
-                    value=None,
+                    value={f: _json_value(getattr(subject, f)) for f in item.model_fields},
                     changed_at=now,
                     changed_by=owner,
                     changed_by_name=owner.get_full_name(),
