@@ -224,15 +224,6 @@ def _item_view(
     return ItemView(item.code, item.label, item.help_text, item.kind, "shown", lines, definitions, provenance, writable)
 
 
-def _audit_identity(principal: Principal) -> dict[str, Any]:
-    return {
-        "actor_id": principal.user_id,
-        "actor_username": principal.username,
-        "roles": principal.roles_label,
-        "agency": principal.agency_name,
-    }
-
-
 def record_refusal(
     *,
     principal: Principal,
@@ -253,7 +244,7 @@ def record_refusal(
             subject_id=subject_id,
             purpose=purpose,
             detail=detail,
-            **_audit_identity(principal),
+            **principal.audit_identity(),
         )
 
 
@@ -330,7 +321,7 @@ def disclose_subject(
                 items=shown,
                 purpose=purpose,
                 detail={"previewed_role": principal.preview_role} if principal.previewing else None,
-                **_audit_identity(principal),
+                **principal.audit_identity(),
             )
             return view
     except PermissionError:
@@ -393,7 +384,7 @@ def disclose_item_history(
                 subject_id=subject_id,
                 items=[item_code],
                 purpose=purpose,
-                **_audit_identity(principal),
+                **principal.audit_identity(),
             )
             return ItemHistoryView(subject_id, current, tuple(entries))
     except PermissionError:
@@ -456,7 +447,7 @@ def disclose_search(
             items=shown if hits else (),
             purpose=purpose,
             detail=detail,
-            **_audit_identity(principal),
+            **principal.audit_identity(),
         )
         return SearchResults(rows=tuple(result_rows), capped=len(hits) >= limit, limit=limit)
 

@@ -21,6 +21,7 @@ from django.db.models import Max
 from guardian.shortcuts import get_objects_for_group
 
 from access.models import DataItem, PolicyVersion, Role, User
+from audit.services import ActorFields
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,10 @@ class Principal:
 
     def has_role(self, code: str) -> bool:
         return code in self.role_codes
+
+    def audit_identity(self) -> ActorFields:
+        """Who acted, as every audit event records it."""
+        return ActorFields(actor_id=self.user_id, actor_username=self.username, roles=self.roles_label, agency=self.agency_name)
 
 
 _cache: dict[tuple[int, frozenset[str]], RoleGrants] = {}

@@ -13,12 +13,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, models
 
 from audit.models import AuditEvent
+
+
+class ActorFields(TypedDict):
+    actor_id: int | None
+    actor_username: str
+    roles: str
+    agency: str
 
 
 class AuditUnavailable(Exception):

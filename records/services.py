@@ -108,15 +108,6 @@ def _record_changes(subject: Subject, principal: Principal, codes: list[str], at
     )
 
 
-def _identity(principal: Principal) -> dict[str, Any]:
-    return {
-        "actor_id": principal.user_id,
-        "actor_username": principal.username,
-        "roles": principal.roles_label,
-        "agency": principal.agency_name,
-    }
-
-
 def subject_update(
     *,
     principal: Principal,
@@ -159,7 +150,7 @@ def subject_update(
                 items=changed,
                 purpose=purpose,
                 changes={"version": [old_version, subject.version]},
-                **_identity(principal),
+                **principal.audit_identity(),
             )
             return subject.version
     except PermissionError as exc:
@@ -233,6 +224,6 @@ def subject_create(
             subject_id=subject.id,
             items=recorded,
             purpose=purpose,
-            **_identity(principal),
+            **principal.audit_identity(),
         )
         return subject.id
