@@ -29,7 +29,7 @@ from access.policy import Principal
 from audit.services import Purpose, RequestContext, audit_record
 from records.dataset import ITEMS, ITEMS_BY_CODE, SECTIONS, ItemSpec
 from records.models import Subject, SubjectGroupObjectPermission
-from records.selectors import Hit, SearchCriteria, item_history, latest_changes, search_subjects, subject_values
+from records.selectors import Hit, SearchCriteria, item_history, latest_changes, search_subjects, subject_ids_by_nhs_number, subject_values
 from records.terms import terms
 
 WITHHELD_TEXT = "Not shared with your role"
@@ -473,3 +473,26 @@ __all__ = [
     "searchable_criteria",
     "writable_items_for",
 ]
+
+
+def locate_subject_for_audit(*, principal: Principal, nhs_number: str, purpose: Purpose, context: RequestContext) -> uuid.UUID | None:
+    """For auditors answering a subject access request: the record's id for an NHS number, and nothing else.
+
+    Only the auditor role may ask. The answer discloses that a record exists, so it is audited.
+    """
+    if not principal.has_role("auditor"):
+        record_refusal(principal=principal, context=context, event="audit.locate", outcome="denied", purpose=purpose)
+        raise NotFound()
+    with transaction.atomic():
+        found = subject_ids_by_nhs_number(nhs_number)
+        subject_id = found[0] if found else None
+        audit_record(
+            event="audit.locate",
+            context=context,
+            about=Subject,
+            subject_id=subject_id,
+            purpose=purpose,
+            detail={"found": subject_id is not None},
+            **principal.audit_identity(),
+        )
+        return subject_id

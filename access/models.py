@@ -31,6 +31,9 @@ class Agency(models.Model):
     name = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=30, choices=AgencyKind.choices)
     is_active = models.BooleanField(default=True)
+    works_out_of_hours = models.BooleanField(
+        default=False, help_text="A 24-hour service (police, custody): access at night is normal and raises no alert."
+    )
 
     class Meta:
         verbose_name_plural = "agencies"

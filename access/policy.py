@@ -45,6 +45,7 @@ class Principal:
     policy_version: int
     own_readable: frozenset[str]
     preview_role: str = ""
+    agency_24h: bool = True
 
     @property
     def previewing(self) -> bool:
@@ -62,7 +63,9 @@ class Principal:
 
     def audit_identity(self) -> ActorFields:
         """Who acted, as every audit event records it."""
-        return ActorFields(actor_id=self.user_id, actor_username=self.username, roles=self.roles_label, agency=self.agency_name)
+        return ActorFields(
+            actor_id=self.user_id, actor_username=self.username, roles=self.roles_label, agency=self.agency_name, agency_24h=self.agency_24h
+        )
 
 
 _cache: dict[tuple[int, frozenset[str]], RoleGrants] = {}
@@ -124,6 +127,7 @@ def principal_for(user: User, *, as_role: str | None = None) -> Principal:
     own = grants_for(frozenset(role_codes), version)
     grants = grants_for(frozenset((as_role,)), version) if as_role else own
     agency = user.agency.name if user.agency_id else ""  # type: ignore[union-attr]
+    agency_24h = user.agency.works_out_of_hours if user.agency_id else False  # type: ignore[union-attr]
     return Principal(
         user_id=user.pk,
         username=user.get_username(),
@@ -135,4 +139,5 @@ def principal_for(user: User, *, as_role: str | None = None) -> Principal:
         policy_version=version,
         own_readable=own.readable,
         preview_role=as_role or "",
+        agency_24h=agency_24h,
     )

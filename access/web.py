@@ -8,7 +8,7 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import render
 
 from access.policy import Principal, principal_for
@@ -42,12 +42,12 @@ def purpose_in_force(request: HttpRequest) -> Purpose | None:
     return Purpose(stored["code"], stored["text"])
 
 
-def role_required(*codes: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def role_required(*codes: str) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Deny by default: the view runs only for users holding one of these roles."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not any(principal(request).has_role(code) for code in codes):
                 return render(request, "errors/403.html", status=403)
             return view(request, *args, **kwargs)

@@ -19,6 +19,7 @@ from typing import Any
 
 from auditlog.models import AbstractLogEntry
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import connection, models, transaction
 
 # Arbitrary constant naming the advisory lock that serialises chain appends.
@@ -46,10 +47,14 @@ class AuditEvent(AbstractLogEntry):
     class Meta(AbstractLogEntry.Meta):
         abstract = False
         ordering = ["-id"]
+        # Auditors filter by one field and read newest first (id order is time order).
         indexes = [
-            models.Index(fields=["subject_id", "-timestamp"], name="audit_subject_time"),
-            models.Index(fields=["actor", "-timestamp"], name="audit_actor_time"),
-            models.Index(fields=["event", "-timestamp"], name="audit_event_time"),
+            models.Index(fields=["subject_id", "-id"], name="audit_subject_id"),
+            models.Index(fields=["actor_username", "-id"], name="audit_username_id"),
+            models.Index(fields=["event", "-id"], name="audit_event_id"),
+            models.Index(fields=["agency", "-id"], name="audit_agency_id"),
+            models.Index(fields=["purpose_code", "-id"], name="audit_purpose_id"),
+            GinIndex(fields=["additional_data"], opclasses=["jsonb_path_ops"], name="audit_detail_gin"),
         ]
 
     def canonical_payload(self) -> str:
@@ -116,3 +121,35 @@ class ChainVerification(models.Model):
 
     class Meta:
         ordering = ["-ran_at"]
+
+
+class Alert(models.Model):
+    """Unusual access raised automatically from the audit trail, for an auditor to close or escalate."""
+
+    class Kind(models.TextChoices):
+        VIEW_RATE = "view_rate", "Many record views in an hour"
+        OUT_OF_HOURS = "out_of_hours", "Access out of hours"
+        DENIED = "denied", "Repeated denied attempts"
+        MANY_PEOPLE = "many_people", "Searches for many different people"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+        ESCALATED = "escalated", "Escalated"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    username = models.CharField(max_length=150)
+    raised_at = models.DateTimeField(auto_now_add=True)
+    detail = models.TextField()
+    trigger_event_id = models.BigIntegerField()
+    handled_by = models.CharField(max_length=150, blank=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        indexes = [
+            models.Index(fields=["status", "-raised_at"], name="alert_status_time"),
+            models.Index(fields=["username", "kind", "-raised_at"], name="alert_user_kind"),
+        ]

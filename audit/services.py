@@ -18,6 +18,7 @@ from typing import Any, TypedDict
 from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, models
 
+from audit.alerts import evaluate as evaluate_alerts
 from audit.models import AuditEvent
 
 
@@ -26,6 +27,7 @@ class ActorFields(TypedDict):
     actor_username: str
     roles: str
     agency: str
+    agency_24h: bool
 
 
 class AuditUnavailable(Exception):
@@ -75,6 +77,7 @@ def audit_record(
     purpose: Purpose | None = None,
     detail: dict[str, Any] | None = None,
     changes: dict[str, Any] | None = None,
+    agency_24h: bool = True,
 ) -> AuditEvent:
     """Append one event to the chain, or raise ``AuditUnavailable``."""
     try:
@@ -100,6 +103,7 @@ def audit_record(
             changes=changes,
         )
         entry.save()
+        evaluate_alerts(entry, agency_24h=agency_24h)
     except DatabaseError as exc:
         raise AuditUnavailable(str(exc)) from exc
     return entry

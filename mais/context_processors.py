@@ -22,5 +22,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "roles": who.role_codes,
             "search": bool(searchable_criteria(who)),
             "matrix": who.has_role("administrator"),
+            "audit": who.has_role("auditor"),
         }
     }

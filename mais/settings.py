@@ -8,6 +8,7 @@ is started, so that ``make demo`` and ``make test`` need nothing but Python.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -209,6 +210,22 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Search and disclosure.
 SEARCH_RESULT_LIMIT = env_int("MAIS_SEARCH_RESULT_LIMIT", 50, minimum=1)
 PURPOSE_TTL_SECONDS = env_int("MAIS_PURPOSE_TTL_SECONDS", 30 * 60, minimum=60)
+
+# Alert rules (audit/alerts.py).
+ALERT_VIEWS_PER_HOUR = env_int("MAIS_ALERT_VIEWS_PER_HOUR", 30, minimum=1)
+ALERT_DENIALS = env_int("MAIS_ALERT_DENIALS", 3, minimum=1)
+ALERT_PEOPLE_PER_HOUR = env_int("MAIS_ALERT_PEOPLE_PER_HOUR", 15, minimum=1)
+
+
+def _office_hours(raw: str) -> tuple[dt.time, dt.time]:
+    try:
+        start, end = (dt.time.fromisoformat(part.strip()) for part in raw.split("-"))
+    except ValueError as exc:
+        raise ConfigurationError(f"MAIS_OFFICE_HOURS={raw!r} must look like 07:00-19:00") from exc
+    return start, end
+
+
+OFFICE_HOURS = _office_hours(env_str("MAIS_OFFICE_HOURS") or "07:00-19:00")
 
 LOGGING = {
     "version": 1,

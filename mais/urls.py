@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from access import views as access_views
 from mais import views
@@ -12,6 +12,7 @@ urlpatterns = [
     path("login/enrol/", access_views.otp_enrol, name="otp-enrol"),
     path("logout/", access_views.logout_view, name="logout"),
     path("admin/matrix/", access_views.matrix, name="matrix"),
+    path("audit/", include("audit.urls")),
     path("search/", records_views.search, name="search"),
     path("records/new/", records_views.enrol, name="enrol"),
     path("records/<uuid:subject_id>/", records_views.record, name="record"),

@@ -15,6 +15,8 @@ def home(request: HttpRequest) -> HttpResponse:
     who = web.principal(request)
     if searchable_criteria(who):
         return redirect("search")
+    if who.has_role("auditor"):
+        return redirect("audit-workspace")
     return render(request, "home.html", {"principal": who})
 
 

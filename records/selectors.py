@@ -155,3 +155,7 @@ def latest_changes(subject_id: uuid.UUID, item_codes: Iterable[str]) -> dict[str
 
 def item_history(subject_id: uuid.UUID, item_code: str) -> list[ItemChange]:
     return list(ItemChange.objects.filter(subject_id=subject_id, item_code=item_code).order_by("-changed_at", "-id"))
+
+
+def subject_ids_by_nhs_number(nhs_number: str) -> list[uuid.UUID]:
+    return list(Subject.objects.filter(nhs_number=nhs_number).values_list("id", flat=True))

@@ -193,6 +193,11 @@ VOCABULARIES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
             ("offender_management", "Offender management", "Supervision, licence or MAPPA management by probation."),
             ("safeguarding", "Safeguarding", "Responding to a safeguarding concern about a child or vulnerable adult."),
             ("data_quality", "Record maintenance", "Correcting or updating the record as its owner."),
+            (
+                "subject_access_request",
+                "Subject access request or inspection",
+                "An information governance officer answering a subject access request, a complaint or an inspection (auditors only).",
+            ),
             ("other", "Other (explain)", "Any other reason; the explanation is required."),
         ],
     ),

@@ -53,7 +53,10 @@ def _allow_audit_flush(request):
 
 
 def _agency(code: str, kind: str) -> Agency:
-    return Agency.objects.get_or_create(code=code, defaults={"name": f"{code.title()} Agency (test)", "kind": kind})[0]
+    # 24-hour agencies by default, so that no test depends on the time of day it runs at.
+    return Agency.objects.get_or_create(
+        code=code, defaults={"name": f"{code.title()} Agency (test)", "kind": kind, "works_out_of_hours": True}
+    )[0]
 
 
 @pytest.fixture

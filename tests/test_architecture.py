@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ["mais", "access", "records", "audit"]
 SUBJECT_MODELS = {"Subject", "SubjectName", "ItemChange", "SubjectGroupObjectPermission", "SubjectUserObjectPermission"}
-SUBJECT_SELECTORS = {"search_subjects", "subject_values", "latest_changes", "item_history"}
+SUBJECT_SELECTORS = {"search_subjects", "subject_values", "latest_changes", "item_history", "subject_ids_by_nhs_number"}
 SURFACE_NAMES = ("views.py", "forms.py", "serializers.py", "admin.py", "urls.py", "web.py", "context_processors.py", "middleware.py")
 SELECTOR_IMPORTERS = {"access/disclosure.py"}
 MODEL_IMPORTERS = {"access/disclosure.py", "records/selectors.py", "records/services.py", "records/models.py", "records/terms.py"}

@@ -81,8 +81,8 @@ def test_policy_is_cached_per_version_with_no_per_item_queries(priya_police, sub
     fresh = User.objects.get(pk=priya_police.pk)  # as a new request loads her
     with django_assert_num_queries(3):  # groups, agency, policy version
         who = principal_for(fresh)
-    # The record view: savepoint, fields, provenance, audit (lock, last hash, insert), release.
-    with django_assert_num_queries(7):
+    # The record view: savepoint, fields, provenance, audit (lock, last hash, insert), alert rule count, release.
+    with django_assert_num_queries(8):
         disclose_subject(principal=who, subject_id=subject.id, purpose=Purpose("x"), context=RequestContext())
 
 
@@ -95,7 +95,7 @@ def test_record_view_query_count_does_not_depend_on_items_shown(priya_police, ni
 
     ContentType.objects.get_for_model(Subject)
     terms()
-    for person, expected in ((priya_police, 7), (nia_nurse, 7), (morgan_mh, 8)):
+    for person, expected in ((priya_police, 8), (nia_nurse, 8), (morgan_mh, 9)):
         who = principal_for(person)
         with django_assert_num_queries(expected):
             disclose_subject(principal=who, subject_id=subject.id, purpose=Purpose("x"), context=RequestContext())

@@ -18,7 +18,7 @@ from tests.factories import PASSWORD, make_user
 
 def all_url_names() -> list[tuple[str, str]]:
     """Every named URL of the project, with sample arguments: the walk covers new URLs automatically."""
-    samples = {"subject_id": uuid.uuid4(), "section": "risk", "item_code": "risk.weapons"}
+    samples = {"subject_id": uuid.uuid4(), "section": "risk", "item_code": "risk.weapons", "kind": "subject", "alert_id": 1}
     out = []
 
     def walk(patterns, prefix=""):

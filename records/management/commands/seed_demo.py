@@ -68,7 +68,10 @@ class Command(BaseCommand):
     def _users(self, existing: dict[str, dict[str, str]]) -> list[dict[str, str]]:
         agencies = {}
         for code, name, kind in AGENCIES:
-            agencies[code], _ = Agency.objects.get_or_create(code=code, defaults={"name": name, "kind": kind})
+            agencies[code], _ = Agency.objects.get_or_create(
+                code=code,
+                defaults={"name": name, "kind": kind, "works_out_of_hours": kind in (AgencyKind.POLICE, AgencyKind.CUSTODY_HEALTH)},
+            )
         out = []
         for username, first, last, role_code, agency_code, team_name in USERS:
             known = existing.get(username)
