@@ -8,7 +8,7 @@ from typing import Any
 import segno
 from django.contrib import messages
 from django.contrib.auth import get_user_model, logout
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordResetConfirmView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -23,6 +23,19 @@ from access.models import DataItem, Role
 from audit.services import audit_record
 from mais.middleware import AUTH_AT
 from records.dataset import SECTIONS
+
+
+class PasswordSetView(PasswordResetConfirmView):
+    """Set a password from an administrator's single-use link. It never signs the user in:
+    they then sign in with the new password and their second factor (or enrol one)."""
+
+    template_name = "access/password_set.html"
+    post_reset_login = False
+    success_url = "/login/reset/done/"
+
+
+def password_set_done(request: HttpRequest) -> HttpResponse:
+    return render(request, "access/password_set_done.html")
 
 
 class MaisLoginView(LoginView):

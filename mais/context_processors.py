@@ -22,6 +22,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "roles": who.role_codes,
             "search": bool(searchable_criteria(who)),
             "matrix": who.has_role("administrator"),
+            "admin": who.has_role("administrator"),
             "audit": who.has_role("auditor"),
         }
     }

@@ -26,7 +26,7 @@ from audit.services import AuditUnavailable
 
 logger = logging.getLogger("mais")
 
-OPEN_URL_NAMES = {"login", "logout", "health"}
+OPEN_URL_NAMES = {"login", "logout", "health", "password-reset", "password-reset-done"}
 NEEDS_PASSWORD_ONLY = {"otp-verify", "otp-enrol"}
 AUTH_AT = "mais_auth_at"
 

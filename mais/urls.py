@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from access import views as access_views
+from access import views_admin as admin_views
 from mais import views
 from records import views as records_views
 
@@ -11,7 +12,18 @@ urlpatterns = [
     path("login/verify/", access_views.otp_verify, name="otp-verify"),
     path("login/enrol/", access_views.otp_enrol, name="otp-enrol"),
     path("logout/", access_views.logout_view, name="logout"),
+    path("admin/", admin_views.workspace, name="admin-workspace"),
     path("admin/matrix/", access_views.matrix, name="matrix"),
+    path("admin/agencies/", admin_views.agencies, name="admin-agencies"),
+    path("admin/agencies/<int:agency_id>/", admin_views.agency_edit, name="admin-agency"),
+    path("admin/users/", admin_views.users, name="admin-users"),
+    path("admin/users/new/", admin_views.user_new, name="admin-user-new"),
+    path("admin/users/import/", admin_views.users_import, name="admin-users-import"),
+    path("admin/users/<int:user_id>/", admin_views.user_edit, name="admin-user"),
+    path("admin/users/<int:user_id>/<slug:action>/", admin_views.user_action, name="admin-user-action"),
+    path("admin/access-review/", admin_views.access_review, name="admin-access-review"),
+    path("login/reset/<uidb64>/<token>/", access_views.PasswordSetView.as_view(), name="password-reset"),
+    path("login/reset/done/", access_views.password_set_done, name="password-reset-done"),
     path("audit/", include("audit.urls")),
     path("search/", records_views.search, name="search"),
     path("records/new/", records_views.enrol, name="enrol"),

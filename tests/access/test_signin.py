@@ -18,7 +18,18 @@ from tests.factories import PASSWORD, make_user
 
 def all_url_names() -> list[tuple[str, str]]:
     """Every named URL of the project, with sample arguments: the walk covers new URLs automatically."""
-    samples = {"subject_id": uuid.uuid4(), "section": "risk", "item_code": "risk.weapons", "kind": "subject", "alert_id": 1}
+    samples = {
+        "subject_id": uuid.uuid4(),
+        "section": "risk",
+        "item_code": "risk.weapons",
+        "kind": "subject",
+        "alert_id": 1,
+        "agency_id": 1,
+        "user_id": 1,
+        "action": "deactivate",
+        "uidb64": "MQ",
+        "token": "x-y",
+    }
     out = []
 
     def walk(patterns, prefix=""):
