@@ -6,7 +6,7 @@ STAMP_PY := $(VENV)/.installed
 STAMP_NPM := node_modules/.installed
 CSS := static/dist/mais.css
 
-.PHONY: demo test setup lint typecheck lock code clean-db
+.PHONY: demo test setup lint typecheck lock code clean-db openapi
 
 demo: setup ## Set up, migrate, load demo data, print sign-ins, serve http://127.0.0.1:8000 (Ctrl-C stops)
 	$(PY) manage.py demo
@@ -42,6 +42,9 @@ typecheck: setup  ## mypy imports the settings; a dummy DATABASE_URL keeps it fr
 lock: ## Re-pin Python dependencies (needs uv in the venv: pip install uv)
 	$(VENV)/bin/uv pip compile --universal --python-version 3.12 --generate-hashes -q requirements/base.in -o requirements/base.lock
 	$(VENV)/bin/uv pip compile --universal --python-version 3.12 --generate-hashes -q requirements/dev.in -o requirements/dev.lock
+
+openapi: setup ## Regenerate the committed OpenAPI document (api/openapi.yaml) after changing the API
+	$(PY) manage.py spectacular --file api/openapi.yaml --validate
 
 code: ## Print the current sign-in code of a demo user: make code USER=police
 	@$(PY) manage.py demo_code $(USER)

@@ -23,13 +23,40 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from access.display import display_item
+from access.governance import (
+    GOVERNANCE_FIELDS,
+    WITHHELD_REASONS,
+    Coverage,
+    EmergencyGrant,
+    active_emergency,
+    agreement_coverage,
+    consent_allows,
+    emergency_allowed,
+    lawful_basis_of,
+    withheld_reason,
+)
+from access.models import AgencyKind
 from access.policy import Principal
 from audit.services import Purpose, RequestContext, audit_record
+from governance.selectors import DueRecord, retention_due
 from records.dataset import ITEMS, ITEMS_BY_CODE, SECTIONS, ItemSpec
-from records.models import Subject, SubjectGroupObjectPermission
-from records.selectors import Hit, SearchCriteria, item_history, latest_changes, search_subjects, subject_ids_by_nhs_number, subject_values
+from records.models import ConsentStatus, ItemChange, Subject, SubjectGroupObjectPermission
+from records.selectors import (
+    Hit,
+    SearchCriteria,
+    caseload_subject_ids,
+    governance_values,
+    item_history,
+    latest_changes,
+    recent_item_changes,
+    review_dates,
+    search_subjects,
+    subject_ids_by_nhs_number,
+    subject_values,
+)
 from records.terms import terms
 
 WITHHELD_TEXT = "Not shared with your role"
@@ -92,12 +119,19 @@ class NotFound(Exception):
 
 
 class SearchNotAllowed(Exception):
-    """The searcher's role may not read an item they tried to search by."""
+    """The searcher may not read an item they tried to search by (their role, or their agency's agreements)."""
 
-    def __init__(self, criterion: str, item_code: str) -> None:
+    def __init__(self, criterion: str, item_code: str, reason: str = "role") -> None:
         self.criterion = criterion
         self.item_code = item_code
-        super().__init__(f"Your role cannot search by {ITEMS_BY_CODE[item_code].label.lower()}.")
+        label = ITEMS_BY_CODE[item_code].label.lower()
+        if reason == "role":
+            message = f"Your role cannot search by {label}."
+        else:
+            message = (
+                f"You cannot search by {label}: your agency has no data-sharing agreement in force covering it for the reason you gave."
+            )
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -105,6 +139,19 @@ class Provenance:
     agency: str
     person: str
     changed_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """When an item was last reviewed (changed or confirmed still accurate), against the limit for its section."""
+
+    reviewed_at: dt.datetime | None
+    limit_days: int
+    age_days: int | None
+
+    @property
+    def overdue(self) -> bool:
+        return self.age_days is None or self.age_days > self.limit_days
 
 
 @dataclass(frozen=True)
@@ -118,6 +165,10 @@ class ItemView:
     definitions: tuple[tuple[str, str], ...] = ()
     provenance: Provenance | None = None
     writable: bool = False
+    reason: str = "role"  # why withheld: a key of access.governance.WITHHELD_REASONS
+    freshness: Freshness | None = None
+    # The stored values of a shown item ({model field: value}), for API and FHIR consumers.
+    raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def withheld(self) -> bool:
@@ -125,7 +176,7 @@ class ItemView:
 
     @property
     def marker(self) -> str:
-        return PREVIEW_HIDDEN_TEXT if self.state == "preview_hidden" else WITHHELD_TEXT
+        return PREVIEW_HIDDEN_TEXT if self.state == "preview_hidden" else WITHHELD_REASONS.get(self.reason, WITHHELD_TEXT)
 
     @property
     def recorded(self) -> bool:
@@ -144,6 +195,27 @@ class SectionView:
 
 
 @dataclass(frozen=True)
+class ConsentView:
+    """Consent and lawful basis as the record page states them (metadata, shown to everyone who may see the record)."""
+
+    status: str
+    given_on: dt.date | None
+    recorded_by: str
+    agency_kinds: tuple[str, ...]
+    lawful_basis: str
+    lawful_basis_note: str
+    withdrawn_at: dt.datetime | None
+    withdrawn_by: str
+    inclusion_exception: str
+    agency_kind_labels: tuple[str, ...] = ()
+    lawful_basis_label: str = ""
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.status == ConsentStatus.WITHDRAWN
+
+
+@dataclass(frozen=True)
 class SubjectView:
     subject_id: uuid.UUID
     version: int
@@ -152,6 +224,9 @@ class SubjectView:
     disclosed: tuple[str, ...]
     edit_values: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     on_caseload: bool = False
+    consent: ConsentView | None = None
+    emergency: EmergencyGrant | None = None
+    emergency_possible: bool = False
 
     def item(self, code: str) -> ItemView:
         for section in self.sections:
@@ -201,27 +276,76 @@ def _fields_for(codes: frozenset[str] | set[str]) -> set[str]:
     return {f for code in codes for f in ITEMS_BY_CODE[code].model_fields}
 
 
-def _shown_codes(principal: Principal) -> frozenset[str]:
-    """Items whose values this principal may see (in preview, both roles must allow them)."""
+ALL_ITEM_CODES = frozenset(ITEMS_BY_CODE)
+
+
+@dataclass(frozen=True)
+class _Access:
+    """What one principal may see of one subject, before the subject's own consent is checked."""
+
+    shown: frozenset[str]
+    writable: frozenset[str]
+    on_caseload: bool
+    coverage: Coverage | None  # None: agreements do not apply (owning team, preview, emergency)
+    emergency: EmergencyGrant | None
+
+
+def _resolve_access(principal: Principal, subject_id: uuid.UUID, purpose: Purpose) -> _Access:
+    """Role grants narrowed by agreements, widened by emergency access; the owning team needs no agreement.
+
+    At most three queries, whatever the number of items: caseload, emergency access, agreements.
+    """
+    writable, on_caseload = writable_items_for(principal, subject_id)
     if principal.previewing:
-        return principal.grants.readable & principal.own_readable
-    return principal.grants.readable
+        return _Access(principal.grants.readable & principal.own_readable, writable, on_caseload, None, None)
+    emergency = active_emergency(principal, subject_id)
+    if emergency is not None:
+        return _Access(ALL_ITEM_CODES, writable, on_caseload, None, emergency)
+    if on_caseload:
+        return _Access(principal.grants.readable, writable, on_caseload, None, None)
+    coverage = agreement_coverage(principal, purpose.code)
+    return _Access(principal.grants.readable & coverage.for_purpose, writable, on_caseload, coverage, None)
+
+
+def _check_visible(principal: Principal, access: _Access, values: Mapping[str, Any]) -> None:
+    """Consent decides whether the record may be seen at all; raise PermissionError('consent') when not."""
+    if principal.previewing or access.on_caseload:
+        return
+    if access.emergency is not None and emergency_allowed(values):
+        return
+    if not consent_allows(values, principal.agency_kind):
+        raise PermissionError("consent")
 
 
 def _item_view(
     item: ItemSpec,
     principal: Principal,
-    values: dict[str, Any],
+    values: Mapping[str, Any],
     term_lookup: dict[tuple[str, str], tuple[str, str]],
+    shown: frozenset[str],
+    coverage: Coverage | None = None,
     provenance: Provenance | None = None,
     writable: bool = False,
+    freshness: Freshness | None = None,
 ) -> ItemView:
-    if item.code not in principal.grants.readable:
-        return ItemView(item.code, item.label, item.help_text, item.kind, "withheld")
-    if item.code not in _shown_codes(principal):
-        return ItemView(item.code, item.label, item.help_text, item.kind, "preview_hidden")
+    if item.code not in shown:
+        if principal.previewing and item.code in principal.grants.readable:
+            return ItemView(item.code, item.label, item.help_text, item.kind, "preview_hidden")
+        reason = withheld_reason(item.code, principal, coverage) or "role"
+        return ItemView(item.code, item.label, item.help_text, item.kind, "withheld", reason=reason)
     lines, definitions = display_item(item, values, term_lookup)
-    return ItemView(item.code, item.label, item.help_text, item.kind, "shown", lines, definitions, provenance, writable)
+    raw = MappingProxyType({f: values[f] for f in item.model_fields})
+    return ItemView(
+        item.code, item.label, item.help_text, item.kind, "shown", lines, definitions, provenance, writable, freshness=freshness, raw=raw
+    )
+
+
+def _freshness(item: ItemSpec, reviewed_at: dt.datetime | None, now: dt.datetime) -> Freshness | None:
+    limit = settings.REVIEW_DAYS.get(item.section)
+    if limit is None:
+        return None
+    age = (now - reviewed_at).days if reviewed_at else None
+    return Freshness(reviewed_at, limit, age)
 
 
 def record_refusal(
@@ -236,6 +360,10 @@ def record_refusal(
 ) -> None:
     """Audit a denied or not-found attempt in its own transaction, after the request's work rolled back."""
     with transaction.atomic():
+        basis = ""
+        if subject_id is not None:
+            found = governance_values(subject_id)
+            basis = lawful_basis_of(found) if found else ""
         audit_record(
             event=event,
             outcome=outcome,
@@ -244,6 +372,7 @@ def record_refusal(
             subject_id=subject_id,
             purpose=purpose,
             detail=detail,
+            lawful_basis=basis,
             **principal.audit_identity(),
         )
 
@@ -266,44 +395,106 @@ def writable_items_for(principal: Principal, subject_id: uuid.UUID) -> tuple[fro
     return frozenset(writable), on_caseload
 
 
+def _disclosure_detail(principal: Principal, access: _Access, surface: str = "page") -> dict[str, Any] | None:
+    detail: dict[str, Any] = {}
+    if surface != "page":
+        detail["surface"] = surface
+    if principal.previewing:
+        detail["previewed_role"] = principal.preview_role
+    if access.emergency is not None:
+        detail["emergency_access"] = access.emergency.id
+    if access.coverage is not None:
+        detail["agreements"] = list(access.coverage.references)
+    return detail or None
+
+
+def _consent_view(values: Mapping[str, Any], term_lookup: dict[tuple[str, str], tuple[str, str]]) -> ConsentView:
+    kinds = dict(AgencyKind.choices)
+    basis = values["lawful_basis"]
+    return ConsentView(
+        agency_kind_labels=tuple(kinds.get(k, k) for k in values["consent_agency_kinds"] or ()),
+        lawful_basis_label=term_lookup.get(("lawful_basis", basis), (basis, ""))[0] if basis else "",
+        status=values["consent_status"],
+        given_on=values["consent_given_on"],
+        recorded_by=values["consent_recorded_by"],
+        agency_kinds=tuple(values["consent_agency_kinds"] or ()),
+        lawful_basis=values["lawful_basis"],
+        lawful_basis_note=values["lawful_basis_note"],
+        withdrawn_at=values["consent_withdrawn_at"],
+        withdrawn_by=values["consent_withdrawn_by"],
+        inclusion_exception=values["inclusion_exception"],
+    )
+
+
+CONSENT_FIELDS = (
+    *GOVERNANCE_FIELDS,
+    "consent_given_on",
+    "consent_recorded_by",
+    "lawful_basis_note",
+    "consent_withdrawn_at",
+    "consent_withdrawn_by",
+    "inclusion_exception",
+)
+
+
 def disclose_subject(
     *,
     principal: Principal,
     subject_id: uuid.UUID,
     purpose: Purpose,
     context: RequestContext,
+    surface: str = "page",
 ) -> SubjectView:
-    """The whole record as this principal may see it, audited as one disclosure."""
+    """The whole record as this principal may see it, audited as one disclosure.
+
+    ``surface`` names where it goes (page, api, fhir) and is recorded with the event.
+    """
     event = "record.preview" if principal.previewing else "record.view"
     try:
         with transaction.atomic():
             if not principal.grants.readable:
                 raise PermissionError("the role may read no items")
-            shown = _shown_codes(principal)
-            rows = subject_values([subject_id], _fields_for(shown))
+            access = _resolve_access(principal, subject_id, purpose)
+            shown = access.shown
+            rows = subject_values([subject_id], _fields_for(shown) | set(CONSENT_FIELDS))
             values = rows.get(subject_id)
             if values is None:
                 raise LookupError("no such subject")
-            writable, on_caseload = writable_items_for(principal, subject_id)
-            provenance = {
-                code: Provenance(change.agency_name, change.changed_by_name, change.changed_at)
-                for code, change in latest_changes(subject_id, shown).items()
-            }
+            _check_visible(principal, access, values)
+            writable = access.writable
+            provenance: dict[str, Provenance] = {}
+            reviewed: dict[str, dt.datetime] = {}
+            for (code, kind), change in latest_changes(subject_id, shown).items():
+                reviewed[code] = max(reviewed.get(code, change.changed_at), change.changed_at)
+                if kind == ItemChange.Kind.CHANGE:
+                    provenance[code] = Provenance(change.agency_name, change.changed_by_name, change.changed_at)
+            now = timezone.now()
             term_lookup = terms()
             sections = tuple(
                 SectionView(
                     code,
                     label,
                     tuple(
-                        _item_view(item, principal, values, term_lookup, provenance.get(item.code), item.code in writable)
+                        _item_view(
+                            item,
+                            principal,
+                            values,
+                            term_lookup,
+                            shown,
+                            access.coverage,
+                            provenance.get(item.code),
+                            item.code in writable,
+                            _freshness(item, reviewed.get(item.code), now),
+                        )
                         for item in ITEMS
                         if item.section == code
                     ),
                 )
                 for code, label in SECTIONS
             )
-            edit_values = {f: values[f] for code in writable for f in ITEMS_BY_CODE[code].model_fields}
+            edit_values = {f: values[f] for code in writable if code in shown for f in ITEMS_BY_CODE[code].model_fields}
             summary = {i.code: i for s in sections for i in s.items if i.code in SUMMARY_ITEMS}
+            any_withheld = any(i.withheld for s in sections for i in s.items)
             view = SubjectView(
                 subject_id=subject_id,
                 version=values["version"],
@@ -311,7 +502,10 @@ def disclose_subject(
                 sections=sections,
                 disclosed=tuple(sorted(shown)),
                 edit_values=MappingProxyType(edit_values),
-                on_caseload=on_caseload,
+                on_caseload=access.on_caseload,
+                consent=_consent_view(values, term_lookup),
+                emergency=access.emergency,
+                emergency_possible=(any_withheld and access.emergency is None and not principal.previewing and emergency_allowed(values)),
             )
             audit_record(
                 event=event,
@@ -320,12 +514,16 @@ def disclose_subject(
                 subject_id=subject_id,
                 items=shown,
                 purpose=purpose,
-                detail={"previewed_role": principal.preview_role} if principal.previewing else None,
+                detail=_disclosure_detail(principal, access, surface),
+                lawful_basis=lawful_basis_of(values),
                 **principal.audit_identity(),
             )
             return view
-    except PermissionError:
-        record_refusal(principal=principal, context=context, event=event, outcome="denied", subject_id=subject_id, purpose=purpose)
+    except PermissionError as exc:
+        detail = {"rule": "consent"} if exc.args == ("consent",) else None
+        record_refusal(
+            principal=principal, context=context, event=event, outcome="denied", subject_id=subject_id, purpose=purpose, detail=detail
+        )
         raise NotFound() from None
     except LookupError:
         record_refusal(principal=principal, context=context, event=event, outcome="not_found", subject_id=subject_id, purpose=purpose)
@@ -336,6 +534,7 @@ def disclose_subject(
 class HistoryEntry:
     lines: tuple[str, ...]
     provenance: Provenance
+    confirmation: bool = False
 
 
 @dataclass(frozen=True)
@@ -343,6 +542,7 @@ class ItemHistoryView:
     subject_id: uuid.UUID
     item: ItemView
     entries: tuple[HistoryEntry, ...]
+    emergency: EmergencyGrant | None = None
 
 
 def disclose_item_history(
@@ -358,14 +558,23 @@ def disclose_item_history(
     try:
         with transaction.atomic():
             spec = ITEMS_BY_CODE.get(item_code)
-            if spec is None or item_code not in _shown_codes(principal):
-                raise PermissionError("the role may not read this item")
-            rows = subject_values([subject_id], spec.model_fields)
+            if spec is None:
+                raise PermissionError("no such item")
+            access = _resolve_access(principal, subject_id, purpose)
+            if item_code not in access.shown:
+                raise PermissionError("the principal may not read this item")
+            rows = subject_values([subject_id], set(spec.model_fields) | set(GOVERNANCE_FIELDS))
             if subject_id not in rows:
                 raise LookupError("no such subject")
+            values = rows[subject_id]
+            _check_visible(principal, access, values)
             term_lookup = terms()
             entries = []
             for change in item_history(subject_id, item_code):
+                provenance = Provenance(change.agency_name, change.changed_by_name, change.changed_at)
+                if change.kind == ItemChange.Kind.CONFIRM:
+                    entries.append(HistoryEntry(("Confirmed still accurate",), provenance, confirmation=True))
+                    continue
                 stored = {
                     k: (
                         dt.date.fromisoformat(v)
@@ -375,8 +584,8 @@ def disclose_item_history(
                     for k, v in (change.value or {}).items()
                 }
                 lines, _ = display_item(spec, stored, term_lookup)
-                entries.append(HistoryEntry(lines, Provenance(change.agency_name, change.changed_by_name, change.changed_at)))
-            current = _item_view(spec, principal, rows[subject_id], term_lookup)
+                entries.append(HistoryEntry(lines, provenance))
+            current = _item_view(spec, principal, values, term_lookup, access.shown, access.coverage)
             audit_record(
                 event=event,
                 context=context,
@@ -384,9 +593,11 @@ def disclose_item_history(
                 subject_id=subject_id,
                 items=[item_code],
                 purpose=purpose,
+                detail=_disclosure_detail(principal, access),
+                lawful_basis=lawful_basis_of(values),
                 **principal.audit_identity(),
             )
-            return ItemHistoryView(subject_id, current, tuple(entries))
+            return ItemHistoryView(subject_id, current, tuple(entries), access.emergency)
     except PermissionError:
         record_refusal(
             principal=principal,
@@ -408,7 +619,7 @@ def _looks_like_date(value: str) -> bool:
 
 
 def searchable_criteria(principal: Principal) -> frozenset[str]:
-    """The search fields this principal may use: those whose item their role may read."""
+    """The search fields this principal's role allows: those whose item their role may read."""
     return frozenset(c for c, code in CRITERIA_ITEMS.items() if code in principal.grants.readable)
 
 
@@ -418,35 +629,51 @@ def disclose_search(
     criteria: SearchCriteria,
     purpose: Purpose,
     context: RequestContext,
+    surface: str = "page",
 ) -> SearchResults:
-    """Ranked search results showing only the summary items the searcher may read; always audited."""
+    """Ranked search results showing only the summary items the searcher may read; always audited.
+
+    Records whose consent was withdrawn, or whose consent does not cover the
+    searcher's kind of agency, never appear (the same rule as the record page).
+    """
     allowed = searchable_criteria(principal)
     detail: dict[str, Any] = {"criteria": _criteria_for_audit(criteria)}
+    if surface != "page":
+        detail["surface"] = surface
+    event = "export.search" if surface == "csv" else "search"
+    coverage = agreement_coverage(principal, purpose.code)
+    readable = principal.grants.readable & coverage.for_purpose
     for criterion, item_code in CRITERIA_ITEMS.items():
-        if getattr(criteria, criterion) and criterion not in allowed:
-            record_refusal(principal=principal, context=context, event="search", outcome="denied", purpose=purpose, detail=detail)
-            raise SearchNotAllowed(criterion, item_code)
+        if getattr(criteria, criterion) and (criterion not in allowed or item_code not in readable):
+            record_refusal(principal=principal, context=context, event=event, outcome="denied", purpose=purpose, detail=detail)
+            raise SearchNotAllowed(criterion, item_code, "role" if criterion not in allowed else "agreement")
     limit = settings.SEARCH_RESULT_LIMIT
     with transaction.atomic():
-        effective = SearchCriteria(**{**criteria.__dict__, "include_aliases": "identity.aliases" in principal.grants.readable})
-        hits: list[Hit] = search_subjects(effective, limit=limit)
-        shown = frozenset(SUMMARY_ITEMS) & principal.grants.readable
-        rows = subject_values([h.subject_id for h in hits], _fields_for(shown))
+        effective = SearchCriteria(**{**criteria.__dict__, "include_aliases": "identity.aliases" in readable})
+        hits: list[Hit] = search_subjects(effective, limit=limit, agency_kind=principal.agency_kind)
+        shown = frozenset(SUMMARY_ITEMS) & readable
+        rows = subject_values([h.subject_id for h in hits], _fields_for(shown) | set(GOVERNANCE_FIELDS))
         term_lookup = terms()
         result_rows = []
+        bases: dict[str, str] = {}
         for hit in hits:
             values = rows[hit.subject_id]
-            items = {code: _item_view(ITEMS_BY_CODE[code], principal, values, term_lookup) for code in SUMMARY_ITEMS}
+            bases[str(hit.subject_id)] = lawful_basis_of(values)
+            items = {code: _item_view(ITEMS_BY_CODE[code], principal, values, term_lookup, shown, coverage) for code in SUMMARY_ITEMS}
             reasons = tuple(dict.fromkeys(REASON_TEXT.get(r, r) for r in hit.reasons))
             result_rows.append(SearchRow(hit.subject_id, reasons, MappingProxyType(items)))
-        detail.update(result_count=len(hits), results=[str(h.subject_id) for h in hits])
+        detail.update(
+            result_count=len(hits), results=[str(h.subject_id) for h in hits], result_bases=bases, agreements=list(coverage.references)
+        )
+        distinct_bases = set(bases.values())
         audit_record(
-            event="search",
+            event=event,
             context=context,
             about=Subject,
             items=shown if hits else (),
             purpose=purpose,
             detail=detail,
+            lawful_basis=distinct_bases.pop() if len(distinct_bases) == 1 else "",
             **principal.audit_identity(),
         )
         return SearchResults(rows=tuple(result_rows), capped=len(hits) >= limit, limit=limit)
@@ -486,6 +713,7 @@ def locate_subject_for_audit(*, principal: Principal, nhs_number: str, purpose: 
     with transaction.atomic():
         found = subject_ids_by_nhs_number(nhs_number)
         subject_id = found[0] if found else None
+        governance = governance_values(subject_id) if subject_id else None
         audit_record(
             event="audit.locate",
             context=context,
@@ -493,6 +721,224 @@ def locate_subject_for_audit(*, principal: Principal, nhs_number: str, purpose: 
             subject_id=subject_id,
             purpose=purpose,
             detail={"found": subject_id is not None},
+            lawful_basis=lawful_basis_of(governance) if governance else "",
             **principal.audit_identity(),
         )
         return subject_id
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    subject_id: uuid.UUID
+    heading: str
+    consent_withdrawn: bool
+    overdue: tuple[tuple[str, int | None], ...]  # (item label, days since last review, None if never)
+    items: Mapping[str, ItemView] = field(default_factory=lambda: MappingProxyType({}))
+
+
+# A caseload list (and its CSV) shows who the person is and what a partner needs first.
+CASELOAD_ITEMS = tuple(dict.fromkeys((*SUMMARY_ITEMS, *KEY_ITEMS, "identity.release_date")))
+
+
+def disclose_caseload(*, principal: Principal, purpose: Purpose, context: RequestContext, surface: str = "page") -> tuple[CaseloadRow, ...]:
+    """The principal's team caseload with the risk and mental health items due for review, most overdue first.
+
+    The owning team needs no agreement and sees withdrawn records too. Four queries, however long the caseload.
+    """
+    event = "export.caseload" if surface == "csv" else "caseload.view"
+    if principal.previewing or not principal.team_group_ids or not principal.grants.writable_on_caseload:
+        record_refusal(principal=principal, context=context, event=event, outcome="denied", purpose=purpose)
+        raise NotFound()
+    with transaction.atomic():
+        ids = caseload_subject_ids(principal.team_group_ids)
+        shown = frozenset(CASELOAD_ITEMS) & principal.grants.readable
+        rows = subject_values(ids, _fields_for(shown) | set(GOVERNANCE_FIELDS))
+        tracked = [i for i in ITEMS if i.section in settings.REVIEW_DAYS and i.code in principal.grants.readable]
+        reviewed = review_dates(ids, [i.code for i in tracked])
+        now = timezone.now()
+        term_lookup = terms()
+        out = []
+        for subject_id, values in rows.items():
+            overdue = []
+            for item in tracked:
+                fresh = _freshness(item, reviewed.get((subject_id, item.code)), now)
+                if fresh is not None and fresh.overdue:
+                    overdue.append((item.label, fresh.age_days))
+            items = {code: _item_view(ITEMS_BY_CODE[code], principal, values, term_lookup, shown) for code in CASELOAD_ITEMS}
+            withdrawn = values["consent_status"] == ConsentStatus.WITHDRAWN
+            out.append(CaseloadRow(subject_id, _heading(items), withdrawn, tuple(overdue), MappingProxyType(items)))
+        out.sort(key=lambda r: (-len(r.overdue), r.heading))
+        detail: dict[str, Any] = {"result_count": len(out), "results": [str(r.subject_id) for r in out]}
+        if surface != "page":
+            detail["surface"] = surface
+        audit_record(
+            event=event,
+            context=context,
+            about=Subject,
+            items=shown if out else (),
+            purpose=purpose,
+            detail=detail,
+            **principal.audit_identity(),
+        )
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class RetentionRow:
+    due: DueRecord
+    heading: str
+
+
+def disclose_retention_queue(*, principal: Principal, context: RequestContext, today: dt.date | None = None) -> tuple[RetentionRow, ...]:
+    """Records due for retention review, for administrators; names shown as their role and agreements allow. Audited."""
+    purpose = Purpose("data_quality", "Retention review")
+    if not principal.has_role("administrator"):
+        record_refusal(principal=principal, context=context, event="retention.queue", outcome="denied", purpose=purpose)
+        raise NotFound()
+    with transaction.atomic():
+        due = retention_due(today=today or timezone.localdate())
+        coverage = agreement_coverage(principal, purpose.code)
+        shown = frozenset(SUMMARY_ITEMS) & principal.grants.readable & coverage.for_purpose
+        rows = subject_values([d.subject_id for d in due], _fields_for(shown))
+        term_lookup = terms()
+        out = tuple(
+            RetentionRow(
+                d,
+                _heading(
+                    {
+                        code: _item_view(ITEMS_BY_CODE[code], principal, rows[d.subject_id], term_lookup, shown, coverage)
+                        for code in ("identity.family_name", "identity.given_names")
+                    }
+                ),
+            )
+            for d in due
+        )
+        audit_record(
+            event="retention.queue",
+            context=context,
+            about=Subject,
+            items=shown if out else (),
+            purpose=purpose,
+            detail={"result_count": len(out), "results": [str(r.due.subject_id) for r in out]},
+            **principal.audit_identity(),
+        )
+        return out
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    subject_id: uuid.UUID
+    item_code: str
+    kind: str
+    changed_at: dt.datetime
+
+
+def disclose_changes(
+    *, principal: Principal, since: dt.datetime, purpose: Purpose, context: RequestContext, limit: int = 500
+) -> tuple[ChangeRow, ...]:
+    """Which items changed after ``since`` (never their values), for items and records this principal may see. Audited.
+
+    The same rules as the record page: role grants narrowed by agreements, consent for the agency's kind.
+    """
+    coverage = agreement_coverage(principal, purpose.code)
+    readable = principal.grants.readable & coverage.for_purpose
+    with transaction.atomic():
+        facts = recent_item_changes(since=since, item_codes=readable, limit=limit)
+        rows = tuple(
+            ChangeRow(f.subject_id, f.item_code, f.kind, f.changed_at)
+            for f in facts
+            if consent_allows(
+                {"consent_status": f.consent_status, "consent_agency_kinds": f.consent_agency_kinds, "lawful_basis": f.lawful_basis},
+                principal.agency_kind,
+            )
+        )
+        audit_record(
+            event="changes.list",
+            context=context,
+            about=Subject,
+            items=sorted({r.item_code for r in rows}),
+            purpose=purpose,
+            detail={"since": since.isoformat(), "result_count": len(rows), "results": sorted({str(r.subject_id) for r in rows})},
+            **principal.audit_identity(),
+        )
+        return rows
+
+
+NOTIFICATION_PURPOSE = Purpose("notification", "Change to a followed record")
+
+
+@dataclass(frozen=True)
+class NotificationView:
+    subject_id: uuid.UUID
+    heading: str
+    version: int
+    items: tuple[ItemView, ...]  # only the changed items the follower may read
+
+
+def disclose_notification(
+    *, principal: Principal, subject_id: uuid.UUID, item_codes: list[str], channel: str, delivery_id: int, context: RequestContext
+) -> NotificationView | None:
+    """What one follower may be told about a change, or None when they may read none of it. Audited when not None.
+
+    The same rules as the record page, applied at the moment of sending: role grants, agreements for the
+    'notification' purpose (the owning team needs none), consent. Emergency access does not extend to notifications.
+    """
+    writable, on_caseload = writable_items_for(principal, subject_id)
+    if on_caseload:
+        shown = principal.grants.readable
+    else:
+        shown = principal.grants.readable & agreement_coverage(principal, NOTIFICATION_PURPOSE.code).for_purpose
+    wanted = frozenset(item_codes) & shown
+    names = frozenset({"identity.family_name", "identity.given_names"}) & shown
+    if not wanted:
+        return None
+    with transaction.atomic():
+        rows = subject_values([subject_id], _fields_for(wanted | names) | set(GOVERNANCE_FIELDS))
+        values = rows.get(subject_id)
+        if values is None or (not on_caseload and not consent_allows(values, principal.agency_kind)):
+            return None
+        term_lookup = terms()
+        items = tuple(_item_view(ITEMS_BY_CODE[c], principal, values, term_lookup, shown) for c in ITEMS_BY_CODE if c in wanted)
+        heading = _heading({c: _item_view(ITEMS_BY_CODE[c], principal, values, term_lookup, shown) for c in names})
+        audit_record(
+            event="notification.deliver",
+            context=context,
+            about=Subject,
+            subject_id=subject_id,
+            items=wanted,
+            purpose=NOTIFICATION_PURPOSE,
+            detail={"channel": channel, "delivery": delivery_id},
+            lawful_basis=lawful_basis_of(values),
+            **principal.audit_identity(),
+        )
+        return NotificationView(subject_id, heading, values["version"], items)
+
+
+def disclose_inbox_headings(*, principal: Principal, subject_ids: list[uuid.UUID], context: RequestContext) -> dict[uuid.UUID, str]:
+    """Names for the in-app inbox, under the record page's rules (consent, agreements, caseload). Audited; 4 queries."""
+    if not subject_ids:
+        return {}
+    names = ("identity.family_name", "identity.given_names")
+    coverage = agreement_coverage(principal, NOTIFICATION_PURPOSE.code)
+    with transaction.atomic():
+        own = set(caseload_subject_ids(principal.team_group_ids)) if principal.grants.writable_on_caseload else set()
+        rows = subject_values(subject_ids, _fields_for(set(names) & principal.grants.readable) | set(GOVERNANCE_FIELDS))
+        term_lookup = terms()
+        out: dict[uuid.UUID, str] = {}
+        for subject_id, values in rows.items():
+            mine = subject_id in own
+            if not mine and not consent_allows(values, principal.agency_kind):
+                out[subject_id] = "A record you can no longer see"
+                continue
+            shown = principal.grants.readable if mine else principal.grants.readable & coverage.for_purpose
+            out[subject_id] = _heading({c: _item_view(ITEMS_BY_CODE[c], principal, values, term_lookup, frozenset(shown)) for c in names})
+        audit_record(
+            event="notification.inbox",
+            context=context,
+            about=Subject,
+            items=set(names) & principal.grants.readable,
+            purpose=NOTIFICATION_PURPOSE,
+            detail={"result_count": len(out), "results": sorted(str(s) for s in out)},
+            **principal.audit_identity(),
+        )
+        return out

@@ -7,6 +7,7 @@ a value may be shown at all.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from records.dataset import (
@@ -46,7 +47,7 @@ def _term(terms: TermLookup, vocabulary: str, code: str) -> tuple[str, str]:
     return terms.get((vocabulary, code), (code, ""))
 
 
-def display_item(item: ItemSpec, values: dict[str, Any], terms: TermLookup) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+def display_item(item: ItemSpec, values: Mapping[str, Any], terms: TermLookup) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
     """(lines to show, (term label, definition) pairs) for one item; no lines means not recorded."""
     fields = item.model_fields
     lines: list[str] = []

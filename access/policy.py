@@ -46,6 +46,8 @@ class Principal:
     own_readable: frozenset[str]
     preview_role: str = ""
     agency_24h: bool = True
+    agency_id: int | None = None
+    agency_kind: str = ""
 
     @property
     def previewing(self) -> bool:
@@ -126,18 +128,19 @@ def principal_for(user: User, *, as_role: str | None = None) -> Principal:
     version = current_policy_version()
     own = grants_for(frozenset(role_codes), version)
     grants = grants_for(frozenset((as_role,)), version) if as_role else own
-    agency = user.agency.name if user.agency_id else ""  # type: ignore[union-attr]
-    agency_24h = user.agency.works_out_of_hours if user.agency_id else False  # type: ignore[union-attr]
+    agency = user.agency if user.agency_id else None
     return Principal(
         user_id=user.pk,
         username=user.get_username(),
         display_name=user.get_full_name() or user.get_username(),
-        agency_name=agency,
+        agency_name=agency.name if agency else "",
         role_codes=role_codes,
         team_group_ids=team_group_ids,
         grants=grants,
         policy_version=version,
         own_readable=own.readable,
         preview_role=as_role or "",
-        agency_24h=agency_24h,
+        agency_24h=agency.works_out_of_hours if agency else False,
+        agency_id=agency.pk if agency else None,
+        agency_kind=agency.kind if agency else "",
     )

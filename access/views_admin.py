@@ -27,7 +27,13 @@ def _ctx(request: HttpRequest) -> dict:
 
 @admin_only
 def workspace(request: HttpRequest) -> HttpResponse:
-    return render(request, "access/admin/workspace.html", {"review": _review_counts()})
+    from django.conf import settings
+
+    from governance.selectors import agreements_expiring
+
+    days = settings.AGREEMENT_EXPIRY_WARNING_DAYS
+    expiring = agreements_expiring(today=timezone.localdate(), days=days).count()
+    return render(request, "access/admin/workspace.html", {"review": _review_counts(), "expiring": expiring, "expiry_days": days})
 
 
 @admin_only

@@ -40,6 +40,7 @@ class AuditEvent(AbstractLogEntry):
     items = ArrayField(models.CharField(max_length=80), default=list, blank=True)
     purpose_code = models.CharField(max_length=40, blank=True)
     purpose_text = models.CharField(max_length=500, blank=True)
+    lawful_basis = models.CharField(max_length=40, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
@@ -80,6 +81,9 @@ class AuditEvent(AbstractLogEntry):
             "changes": self.changes,
             "additional_data": self.additional_data,
         }
+        if self.lawful_basis:
+            # Only when set, so rows written before the column existed keep their hashes.
+            payload["lawful_basis"] = self.lawful_basis
         return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
 
     def compute_hash(self, prev_hash: str) -> str:
@@ -131,6 +135,7 @@ class Alert(models.Model):
         OUT_OF_HOURS = "out_of_hours", "Access out of hours"
         DENIED = "denied", "Repeated denied attempts"
         MANY_PEOPLE = "many_people", "Searches for many different people"
+        EMERGENCY = "emergency", "Emergency access used (must be reviewed)"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

@@ -40,6 +40,8 @@ class RequestContext:
 
     request_id: str = ""
     remote_addr: str | None = None
+    # For calls from client systems: the end user the client acts for (audited on every event).
+    on_behalf_of: str = ""
 
     @classmethod
     def system(cls) -> RequestContext:
@@ -78,8 +80,11 @@ def audit_record(
     detail: dict[str, Any] | None = None,
     changes: dict[str, Any] | None = None,
     agency_24h: bool = True,
+    lawful_basis: str = "",
 ) -> AuditEvent:
     """Append one event to the chain, or raise ``AuditUnavailable``."""
+    if context.on_behalf_of:
+        detail = {**(detail or {}), "on_behalf_of": context.on_behalf_of}
     try:
         content_type = ContentType.objects.get_for_model(about)
         entry = AuditEvent(
@@ -97,6 +102,7 @@ def audit_record(
             items=sorted(set(items)),
             purpose_code=purpose.code if purpose else "",
             purpose_text=purpose.text[:500] if purpose else "",
+            lawful_basis=lawful_basis,
             request_id=context.request_id,
             remote_addr=context.remote_addr,
             additional_data=detail,

@@ -24,5 +24,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "matrix": who.has_role("administrator"),
             "admin": who.has_role("administrator"),
             "audit": who.has_role("auditor"),
+            "caseload": bool(who.team_group_ids and who.grants.writable_on_caseload),
         }
     }

@@ -38,7 +38,7 @@ def env_bool(name: str, default: bool) -> bool:
     raise ConfigurationError(f"{name}={raw!r} is not a boolean (use true/false, 1/0, yes/no, on/off)")
 
 
-def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+def env_int(name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
@@ -48,6 +48,8 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
         raise ConfigurationError(f"{name}={raw!r} is not a whole number") from exc
     if value < minimum:
         raise ConfigurationError(f"{name}={value} must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise ConfigurationError(f"{name}={value} must be at most {maximum}")
     return value
 
 
@@ -73,3 +75,23 @@ def parse_database_url(url: str) -> dict[str, object]:
         "HOST": parsed.hostname or "",
         "PORT": str(parsed.port or ""),
     }
+
+
+def env_schedule(name: str, default: dict[str, int], *, minimum: int = 1) -> dict[str, int]:
+    """A schedule such as ``standard=6,mappa=10``: every key of the default, each a whole number."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return dict(default)
+    out = dict(default)
+    for part in raw.split(","):
+        key, sep, value = part.partition("=")
+        key = key.strip()
+        if not sep or key not in default:
+            raise ConfigurationError(f"{name}={raw!r}: each entry must be one of {', '.join(default)} followed by =<years>")
+        try:
+            out[key] = int(value)
+        except ValueError as exc:
+            raise ConfigurationError(f"{name}={raw!r}: {value.strip()!r} is not a whole number") from exc
+        if out[key] < minimum:
+            raise ConfigurationError(f"{name}={raw!r}: {key} must be at least {minimum}")
+    return out

@@ -60,7 +60,8 @@ class RequireSecondFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith(settings.STATIC_URL):
+        if request.path.startswith(settings.STATIC_URL) or request.path_info.startswith("/api/"):
+            # The API authenticates client systems with credentials (api/auth.py), never with sessions.
             return self.get_response(request)
         try:
             name = resolve(request.path_info).url_name

@@ -9,6 +9,7 @@ is started, so that ``make demo`` and ``make test`` need nothing but Python.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 from django.utils.csp import CSP
 
 from mais.embedded_db import ensure_embedded_database
-from mais.env import ConfigurationError, env_bool, env_int, env_list, env_str, parse_database_url
+from mais.env import ConfigurationError, env_bool, env_int, env_list, env_schedule, env_str, parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("MAIS_VAR_DIR") or BASE_DIR / "var")
@@ -66,6 +67,11 @@ INSTALLED_APPS = [
     "access",
     "records",
     "audit",
+    "governance",
+    "rest_framework",
+    "drf_spectacular",
+    "api",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -205,11 +211,76 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# "shared" is seen by every worker (API rate limits): Redis when MAIS_REDIS_URL is set, otherwise a table in PostgreSQL.
+_REDIS_URL = env_str("MAIS_REDIS_URL")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _REDIS_URL}
+        if _REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "mais_shared_cache"}
+    ),
+}
+
+# The REST API for client systems (api/): token credentials only, JSON errors with stable codes.
+API_RATE = env_str("MAIS_API_RATE") or "600/min"
+if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", API_RATE):
+    raise ConfigurationError(f"MAIS_API_RATE={API_RATE!r} must look like 600/min (per s, min, hour or day)")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {"client": API_RATE},
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "MAIS API",
+    "DESCRIPTION": (
+        "For agency systems. Authenticate with 'Authorization: Bearer <credential>'. Every call that reads or writes "
+        "records names the end user (X-On-Behalf-Of) and a reason code (X-Purpose); both are audited. Withheld items "
+        "are marked with a reason, never omitted. Errors are JSON: {error: {code, message, fields}}."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 # Search and disclosure.
 SEARCH_RESULT_LIMIT = env_int("MAIS_SEARCH_RESULT_LIMIT", 50, minimum=1)
 PURPOSE_TTL_SECONDS = env_int("MAIS_PURPOSE_TTL_SECONDS", 30 * 60, minimum=60)
+
+# Information governance (access/governance.py, governance/).
+# Break-glass access lasts at most an hour.
+EMERGENCY_ACCESS_MINUTES = env_int("MAIS_EMERGENCY_ACCESS_MINUTES", 60, minimum=1, maximum=60)
+# Risk and mental health items older than this many days since their last review carry a warning.
+REVIEW_DAYS = {
+    "risk": env_int("MAIS_REVIEW_DAYS_RISK", 90, minimum=1),
+    "mental_health": env_int("MAIS_REVIEW_DAYS_MENTAL_HEALTH", 180, minimum=1),
+}
+# Years after the later of last release and last activity when a record is due for review, per record class.
+RETENTION_YEARS = env_schedule("MAIS_RETENTION_SCHEDULE", {"standard": 6, "mappa": 10})
+AGREEMENT_EXPIRY_WARNING_DAYS = env_int("MAIS_AGREEMENT_EXPIRY_WARNING_DAYS", 30, minimum=1)
+
+# Notifications (notifications/): email through Django's email framework, console in development.
+_EMAIL_BACKEND = env_str("MAIS_EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.console.EmailBackend"
+)
+MAILERS = {
+    "default": {
+        "BACKEND": _EMAIL_BACKEND,
+        "OPTIONS": (
+            {"host": env_str("MAIS_EMAIL_HOST") or "localhost", "port": env_int("MAIS_EMAIL_PORT", 25, minimum=1)}
+            if _EMAIL_BACKEND.endswith("smtp.EmailBackend")
+            else {}
+        ),
+    }
+}
+DEFAULT_FROM_EMAIL = env_str("MAIS_EMAIL_FROM") or "mais-notifications@example.invalid"
+MAIS_BASE_URL = (env_str("MAIS_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+MAIS_WEBHOOK_TIMEOUT = env_int("MAIS_WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
 
 # Alert rules (audit/alerts.py).
 ALERT_VIEWS_PER_HOUR = env_int("MAIS_ALERT_VIEWS_PER_HOUR", 30, minimum=1)

@@ -2,7 +2,9 @@ from django.urls import include, path
 
 from access import views as access_views
 from access import views_admin as admin_views
+from api import views_admin as api_admin_views
 from mais import views
+from notifications import views as notification_views
 from records import views as records_views
 
 urlpatterns = [
@@ -25,6 +27,17 @@ urlpatterns = [
     path("login/reset/<uidb64>/<token>/", access_views.PasswordSetView.as_view(), name="password-reset"),
     path("login/reset/done/", access_views.password_set_done, name="password-reset-done"),
     path("audit/", include("audit.urls")),
+    path("", include("governance.urls")),
+    path("api/", include("api.urls")),
+    path("admin/api-clients/", api_admin_views.clients, name="admin-api-clients"),
+    path("admin/api-clients/<int:client_id>/", api_admin_views.client_action, name="admin-api-client"),
+    path("records/caseload/", records_views.caseload, name="caseload"),
+    path("records/caseload/export/", records_views.caseload_export, name="caseload-export"),
+    path("records/caseload/follow/", notification_views.follow_caseload, name="caseload-follow"),
+    path("records/<uuid:subject_id>/follow/", notification_views.follow, name="follow"),
+    path("notifications/", notification_views.notifications, name="notifications"),
+    path("records/<uuid:subject_id>/consent/", records_views.consent, name="consent"),
+    path("records/<uuid:subject_id>/confirm/<slug:section>/", records_views.confirm_section, name="confirm-section"),
     path("search/", records_views.search, name="search"),
     path("records/new/", records_views.enrol, name="enrol"),
     path("records/<uuid:subject_id>/", records_views.record, name="record"),

@@ -32,6 +32,7 @@ from records.validators import IDENTIFIER_VALIDATORS, validate_date_of_birth, va
 
 DATE_FORMATS = ["%d/%m/%Y", "%d-%m-%Y", "%d %m %Y", "%Y-%m-%d", "%d.%m.%Y"]
 DATE_HINT = "For example, 27/03/1985"
+SYSTEM_REASONS = {"notification"}  # reasons the system records; never offered to users
 
 
 class GovDateField(forms.DateField):
@@ -57,7 +58,8 @@ class PurposeForm(GovukFormMixin, forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["reason"].choices = [("", "Choose a reason")] + vocabulary_choices("access_reason")  # type: ignore[attr-defined]
+        reasons = [(code, label) for code, label in vocabulary_choices("access_reason") if code not in SYSTEM_REASONS]
+        self.fields["reason"].choices = [("", "Choose a reason")] + reasons  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -260,3 +262,67 @@ def form_initial(item_codes: list[str], values: dict[str, Any]) -> dict[str, Any
 
 def today() -> dt.date:
     return dt.date.today()
+
+
+class ConsentForm(GovukFormMixin, forms.Form):
+    """Consent, or the lawful basis for sharing without it; and, at enrolment, the inclusion criteria."""
+
+    consent_status = forms.ChoiceField(
+        label="Consent to share",
+        choices=[
+            ("", "Choose one"),
+            ("given", "The person consents to sharing"),
+            ("not_obtained", "Shared without consent, on a lawful basis"),
+        ],
+        error_messages={"required": "Say whether the person consents, or which lawful basis applies without consent."},
+    )
+    consent_given_on = GovDateField(label="Date consent was given", required=False, validators=[validate_not_future])
+    agency_kinds = forms.MultipleChoiceField(
+        label="Kinds of agency the consent covers",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Only agencies of these kinds will see the record, unless a lawful basis without consent is also recorded.",
+    )
+    lawful_basis = forms.ChoiceField(
+        label="Lawful basis for sharing without consent",
+        required=False,
+        help_text="Required when sharing without consent. Optional with consent: it lets the record be shared if consent is withdrawn.",
+    )
+    lawful_basis_note = forms.CharField(
+        label="Why this basis applies", max_length=500, required=False, help_text="For example the risk that sharing manages."
+    )
+
+    def __init__(self, *args: Any, enrolling: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from access.models import AgencyKind
+
+        self.fields["agency_kinds"].choices = AgencyKind.choices  # type: ignore[attr-defined]
+        self.fields["lawful_basis"].choices = [("", "None")] + vocabulary_choices("lawful_basis")  # type: ignore[attr-defined]
+        if enrolling:
+            self.fields["severe_mental_illness"] = forms.ChoiceField(
+                label="Does the person have a severe and enduring mental illness?",
+                choices=[("", "Choose one"), ("yes", "Yes"), ("no", "No")],
+                error_messages={"required": "Say whether the person has a severe and enduring mental illness."},
+                help_text="For example schizophrenia, bipolar disorder, severe depression or a personality disorder.",
+            )
+            self.fields["inclusion_exception"] = forms.CharField(
+                label="Reason for enrolling outside the inclusion criteria",
+                max_length=500,
+                required=False,
+                help_text="Only needed if the person is not 21 to 65 or has no severe and enduring mental illness.",
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        status = data.get("consent_status")
+        if status == "given":
+            if not data.get("consent_given_on"):
+                self.add_error("consent_given_on", "Enter the date the person gave consent.")
+            if not data.get("agency_kinds"):
+                self.add_error("agency_kinds", "Select the kinds of agency the person agreed to share with.")
+        elif status == "not_obtained":
+            if not data.get("lawful_basis"):
+                self.add_error("lawful_basis", "Select the lawful basis for sharing without consent.")
+            if not data.get("lawful_basis_note", "").strip():
+                self.add_error("lawful_basis_note", "Explain why this lawful basis applies.")
+        return data

@@ -9,7 +9,11 @@ Rules:
 - ``Subject.version`` increases on every change; an edit made against an
   older version is refused so two people cannot silently overwrite each other.
 - ``ItemChange`` keeps the value history and per-item provenance; it is
-  protected by the same item-level rules as the record itself.
+  protected by the same item-level rules as the record itself. A row of kind
+  ``confirm`` records that someone who may write the item confirmed it is
+  still accurate (freshness) without changing it.
+- Consent and the lawful basis are record metadata, not dataset items: they
+  decide who may see the record at all (access.governance).
 """
 
 from __future__ import annotations
@@ -40,11 +44,34 @@ class Term(models.Model):
         return self.label
 
 
+def all_agency_kinds() -> list[str]:
+    from access.models import AgencyKind
+
+    return [kind.value for kind in AgencyKind]
+
+
+class ConsentStatus(models.TextChoices):
+    GIVEN = "given", "Consent given"
+    NOT_OBTAINED = "not_obtained", "Shared without consent on a lawful basis"
+    WITHDRAWN = "withdrawn", "Consent withdrawn"
+
+
 class Subject(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # consent and lawful basis (governance metadata, not dataset items)
+    consent_status = models.CharField(max_length=20, choices=ConsentStatus.choices, default=ConsentStatus.GIVEN)
+    consent_given_on = models.DateField(null=True, blank=True)
+    consent_recorded_by = models.CharField(max_length=200, blank=True)
+    consent_agency_kinds = ArrayField(models.CharField(max_length=30), default=all_agency_kinds, blank=True)
+    lawful_basis = models.CharField(max_length=40, blank=True, help_text="The basis for sharing without consent, if any.")
+    lawful_basis_note = models.CharField(max_length=500, blank=True)
+    consent_withdrawn_at = models.DateTimeField(null=True, blank=True)
+    consent_withdrawn_by = models.CharField(max_length=200, blank=True)
+    inclusion_exception = models.CharField(max_length=500, blank=True)
 
     # identity
     family_name = models.CharField(max_length=100)
@@ -165,10 +192,15 @@ class SubjectName(models.Model):
 
 
 class ItemChange(models.Model):
-    """One change to one item: value history and provenance (who, agency, when)."""
+    """One change to one item, or a confirmation that it is still accurate: value history, provenance, freshness."""
+
+    class Kind(models.TextChoices):
+        CHANGE = "change", "Changed"
+        CONFIRM = "confirm", "Confirmed still accurate"
 
     subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="item_changes")
     item_code = models.CharField(max_length=80)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CHANGE)
     value = models.JSONField(null=True)
     changed_at = models.DateTimeField()
     changed_by = models.ForeignKey("access.User", on_delete=models.PROTECT, related_name="+")

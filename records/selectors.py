@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
+from django.db.models import Max
 
-from records.models import ItemChange, Subject
+from records.models import ItemChange, Subject, SubjectGroupObjectPermission
 from records.normalise import name_words
 
 # Bonus for a double-metaphone match; tuned on shared/data/name-variants.csv.
@@ -95,10 +96,20 @@ def _name_branch(words: list[str], include_aliases: bool) -> tuple[str, dict[str
     return sql, params
 
 
-def search_subjects(criteria: SearchCriteria, *, limit: int) -> list[Hit]:
-    """Ranked candidate subjects for the criteria, best first, at most ``limit``. One query."""
+# Consent, in SQL: the same rule as access.governance.consent_allows (a test checks that they agree).
+VISIBLE_SQL = (
+    "s.consent_status <> 'withdrawn' AND (s.lawful_basis <> '' "
+    "OR (s.consent_status = 'given' AND %(agency_kind)s = ANY(s.consent_agency_kinds)))"
+)
+
+
+def search_subjects(criteria: SearchCriteria, *, limit: int, agency_kind: str) -> list[Hit]:
+    """Ranked candidate subjects for the criteria that an agency of this kind may see, best first, at most ``limit``.
+
+    One query.
+    """
     branches: list[str] = []
-    params: dict[str, Any] = {"limit": limit}
+    params: dict[str, Any] = {"limit": limit, "agency_kind": agency_kind}
     words = name_words(criteria.name)
     if words:
         sql, name_params = _name_branch(words, criteria.include_aliases)
@@ -126,8 +137,9 @@ def search_subjects(criteria: SearchCriteria, *, limit: int) -> list[Hit]:
         return []
     union = " UNION ALL ".join(f"({b})" for b in branches)
     sql = (
-        "SELECT subject_id, SUM(score) AS total, array_agg(reason ORDER BY score DESC) "
-        f"FROM ({union}) hits GROUP BY subject_id ORDER BY total DESC, subject_id LIMIT %(limit)s"
+        "SELECT hits.subject_id, SUM(score) AS total, array_agg(reason ORDER BY score DESC) "
+        f"FROM ({union}) hits JOIN records_subject s ON s.id = hits.subject_id WHERE {VISIBLE_SQL} "
+        "GROUP BY hits.subject_id ORDER BY total DESC, hits.subject_id LIMIT %(limit)s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -142,15 +154,21 @@ def subject_values(subject_ids: Sequence[uuid.UUID], fields: Iterable[str]) -> d
     return {row["id"]: row for row in rows}
 
 
-def latest_changes(subject_id: uuid.UUID, item_codes: Iterable[str]) -> dict[str, ItemChange]:
-    """The most recent change of each item: its provenance. One query."""
+def latest_changes(subject_id: uuid.UUID, item_codes: Iterable[str]) -> dict[tuple[str, str], ItemChange]:
+    """The most recent change and the most recent confirmation of each item: provenance and freshness. One query."""
     rows = (
         ItemChange.objects.filter(subject_id=subject_id, item_code__in=list(item_codes))
-        .order_by("item_code", "-changed_at", "-id")
-        .distinct("item_code")
-        .only("item_code", "changed_at", "changed_by_name", "agency_name", "role_code")
+        .order_by("item_code", "kind", "-changed_at", "-id")
+        .distinct("item_code", "kind")
+        .only("item_code", "kind", "changed_at", "changed_by_name", "agency_name", "role_code")
     )
-    return {row.item_code: row for row in rows}
+    return {(row.item_code, row.kind): row for row in rows}
+
+
+def governance_values(subject_id: uuid.UUID) -> dict[str, Any] | None:
+    """Consent status and lawful basis of one subject, or None if there is no such subject. One query."""
+    row = Subject.objects.filter(id=subject_id).values("consent_status", "consent_agency_kinds", "lawful_basis").first()
+    return dict(row) if row is not None else None
 
 
 def item_history(subject_id: uuid.UUID, item_code: str) -> list[ItemChange]:
@@ -159,3 +177,51 @@ def item_history(subject_id: uuid.UUID, item_code: str) -> list[ItemChange]:
 
 def subject_ids_by_nhs_number(nhs_number: str) -> list[uuid.UUID]:
     return list(Subject.objects.filter(nhs_number=nhs_number).values_list("id", flat=True))
+
+
+def caseload_subject_ids(group_ids: Sequence[int]) -> list[uuid.UUID]:
+    """Subjects on the caseload of any of these team groups. One query."""
+    return list(
+        SubjectGroupObjectPermission.objects.filter(group_id__in=list(group_ids), permission__codename="change_subject")
+        .values_list("content_object_id", flat=True)
+        .distinct()
+    )
+
+
+def review_dates(subject_ids: Sequence[uuid.UUID], item_codes: Iterable[str]) -> dict[tuple[uuid.UUID, str], dt.datetime]:
+    """When each item of each subject was last changed or confirmed. One query."""
+    rows = (
+        ItemChange.objects.filter(subject_id__in=list(subject_ids), item_code__in=list(item_codes))
+        .values("subject_id", "item_code")
+        .annotate(at=Max("changed_at"))
+    )
+    return {(row["subject_id"], row["item_code"]): row["at"] for row in rows}
+
+
+@dataclass(frozen=True)
+class ChangeFact:
+    subject_id: uuid.UUID
+    item_code: str
+    kind: str
+    changed_at: dt.datetime
+    consent_status: str
+    consent_agency_kinds: list[str]
+    lawful_basis: str
+
+
+def recent_item_changes(*, since: dt.datetime, item_codes: Iterable[str], limit: int) -> list[ChangeFact]:
+    """Item changes after ``since`` (oldest first) with the subject's consent fields, no values. One query."""
+    rows = (
+        ItemChange.objects.filter(changed_at__gt=since, item_code__in=list(item_codes))
+        .order_by("changed_at", "id")
+        .values_list(
+            "subject_id",
+            "item_code",
+            "kind",
+            "changed_at",
+            "subject__consent_status",
+            "subject__consent_agency_kinds",
+            "subject__lawful_basis",
+        )[:limit]
+    )
+    return [ChangeFact(*row) for row in rows]

@@ -223,6 +223,8 @@ def subject_values(
         "last_custody_on": today - dt.timedelta(days=rng.randrange(1, 400)),
         "last_custody_station": rng.choice(STATIONS),
         "last_custody_outcome": rng.choice(_codes("custody_outcome")),
+        "consent_given_on": released - dt.timedelta(days=rng.randrange(1, 60)),
+        "consent_recorded_by": "Care coordinator, community mental health team",
     }
 
 

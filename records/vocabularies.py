@@ -199,6 +199,57 @@ VOCABULARIES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
                 "An information governance officer answering a subject access request, a complaint or an inspection (auditors only).",
             ),
             ("other", "Other (explain)", "Any other reason; the explanation is required."),
+            (
+                "notification",
+                "Change notification",
+                "Set by the system when it tells someone who follows a record that a followed item changed; not chosen by users.",
+            ),
+        ],
+    ),
+    "lawful_basis": (
+        "The lawful basis for sharing a person's information without their consent (UK GDPR and DPA 2018).",
+        [
+            (
+                "public_task_health",
+                "Public task: health and social care",
+                "UK GDPR Art. 6(1)(e) public task with Art. 9(2)(h) health or social care, DPA 2018 Sch. 1 para 2: "
+                "an NHS body providing care shares what partners need to care for the person safely.",
+            ),
+            (
+                "safeguarding",
+                "Public task: safeguarding individuals at risk",
+                "UK GDPR Art. 6(1)(e) with Art. 9(2)(g) substantial public interest, DPA 2018 Sch. 1 para 18: "
+                "protecting a person at risk of harm when consent cannot reasonably be sought or would put them at risk.",
+            ),
+            (
+                "vital_interests",
+                "Vital interests",
+                "UK GDPR Art. 6(1)(d) and Art. 9(2)(c): sharing is necessary to protect someone's life and the person cannot consent.",
+            ),
+            (
+                "criminal_offence_data",
+                "Criminal offence data: preventing or detecting crime",
+                "UK GDPR Art. 10 with DPA 2018 Sch. 1 para 10: criminal offence information shared to prevent or detect unlawful acts.",
+            ),
+            (
+                "law_enforcement",
+                "Law enforcement processing (DPA 2018 Part 3)",
+                "Processing by a competent authority for a law enforcement purpose (DPA 2018 s.31, s.35), "
+                "sensitive processing strictly necessary under Sch. 8.",
+            ),
+        ],
+    ),
+    "emergency_reason": (
+        "Why emergency ('break-glass') access to a withheld record was needed.",
+        [
+            (
+                "custody_risk",
+                "Person in custody at risk",
+                "The person is in police custody and there is a risk to their life or health that withheld information may help manage.",
+            ),
+            ("threat_to_life", "Threat to life", "There is an immediate threat to the person's life or someone else's."),
+            ("medical_emergency", "Medical emergency", "A clinician needs the information to treat the person now."),
+            ("missing_at_risk", "Missing person at risk", "The person is missing and believed to be at risk of serious harm."),
         ],
     ),
 }

@@ -11,9 +11,13 @@ from django.db import connection
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from access.models import Agency, AgencyKind, Team, User
+from access.models import Agency, AgencyKind, Role, Team, User
 from access.policy import clear_policy_cache
-from tests.factories import PASSWORD, make_subject, make_team, make_user
+from api.services import api_client_register, api_credential_issue
+from audit.services import RequestContext
+from tests.factories import PASSWORD, join_network_agreement, make_subject, make_team, make_user
+
+API_CTX = RequestContext("api-test", "127.0.0.1")
 
 PEOPLE = {
     # fixture name: (username, role, agency code, agency kind)
@@ -53,10 +57,14 @@ def _allow_audit_flush(request):
 
 
 def _agency(code: str, kind: str) -> Agency:
-    # 24-hour agencies by default, so that no test depends on the time of day it runs at.
-    return Agency.objects.get_or_create(
+    # 24-hour agencies by default, so that no test depends on the time of day it runs at; all party to
+    # the test network's data-sharing agreement (tests/governance narrow it).
+    agency, created = Agency.objects.get_or_create(
         code=code, defaults={"name": f"{code.title()} Agency (test)", "kind": kind, "works_out_of_hours": True}
-    )[0]
+    )
+    if created:
+        join_network_agreement(agency)
+    return agency
 
 
 @pytest.fixture
@@ -161,3 +169,37 @@ def give_purpose(client: Client, subject_id, code: str = "custody_detention") ->
     response = client.post(f"/records/{subject_id}/", {"reason": code, "reason_detail": "Custody record 123"})
     assert response.status_code == 302, response.content[:300]
     return client
+
+
+class ApiCaller:
+    """A client system as the tests drive it: its credential, the end user, the purpose."""
+
+    def __init__(self, token: str, on_behalf_of: str = "PC 1234 Example", purpose: str = "custody_detention") -> None:
+        self.http = Client()
+        self.token = token
+        self.headers = {"Authorization": f"Bearer {token}", "X-On-Behalf-Of": on_behalf_of, "X-Purpose": purpose}
+
+    def get(self, path: str, **extra: str):
+        return self.http.get(path, headers={**self.headers, **extra})
+
+    def post(self, path: str, body: dict, **extra: str):
+        return self.http.post(path, body, content_type="application/json", headers={**self.headers, **extra})
+
+    def patch(self, path: str, body: dict, **extra: str):
+        return self.http.patch(path, body, content_type="application/json", headers={**self.headers, **extra})
+
+
+@pytest.fixture
+def api_for(db):
+    """api_for(person) -> an ApiCaller for a client system of the person's agency acting with the person's role."""
+
+    def make(person, *, name: str | None = None) -> ApiCaller:
+        role = Role.objects.get(group__in=person.groups.all())
+        client = api_client_register(
+            actor=None, name=name or f"{person.agency.code} {role.code} system", agency=person.agency, role=role, context=API_CTX
+        )
+        caller = ApiCaller(api_credential_issue(actor=None, client=client, context=API_CTX))
+        caller.client = client  # type: ignore[attr-defined]
+        return caller
+
+    return make

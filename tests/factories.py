@@ -12,6 +12,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from faker import Faker
 
 from access.models import Agency, AgencyKind, Role, Team, User
+from governance.models import SharingAgreement
+from records.dataset import ITEMS
 from records.models import ItemChange, Subject, SubjectGroupObjectPermission
 from records.services import _sync_search_names
 from records.synthetic import subject_values
@@ -30,6 +32,47 @@ class AgencyFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"agency-{n}")
     name = factory.Sequence(lambda n: f"Agency {n}")
     kind = AgencyKind.OTHER
+
+    @factory.post_generation
+    def agreement(obj: Agency, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+        """Every test agency is party to the network agreement unless made with ``agreement=False``."""
+        if create and extracted is not False:
+            join_network_agreement(obj)
+
+
+def all_purposes() -> list[str]:
+    from records.vocabularies import VOCABULARIES
+
+    return [code for code, _, _ in VOCABULARIES["access_reason"][1]]
+
+
+def make_agreement(
+    agencies: list[Agency],
+    *,
+    reference: str,
+    items: list[str] | None = None,
+    purposes: list[str] | None = None,
+    starts_on: dt.date = dt.date(2020, 1, 1),
+    ends_on: dt.date = dt.date(2099, 12, 31),
+) -> SharingAgreement:
+    agreement = SharingAgreement.objects.create(
+        reference=reference,
+        title=f"Agreement {reference}",
+        purposes=purposes if purposes is not None else all_purposes(),
+        items=items if items is not None else [i.code for i in ITEMS],
+        starts_on=starts_on,
+        ends_on=ends_on,
+        signatory_name="Sam Signer",
+        signatory_role="Caldicott Guardian",
+    )
+    agreement.parties.set(agencies)
+    return agreement
+
+
+def join_network_agreement(agency: Agency) -> None:
+    """The test network's agreement: every item, every purpose, in force for decades."""
+    agreement = SharingAgreement.objects.filter(reference="TEST-NETWORK").first() or make_agreement([], reference="TEST-NETWORK")
+    agreement.parties.add(agency)
 
 
 def make_user(username: str, *, role: str | None, agency: Agency, team: Team | None = None, first_name: str = "", **extra: Any) -> User:

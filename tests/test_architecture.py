@@ -13,12 +13,34 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["mais", "access", "records", "audit"]
+APPS = ["mais", "access", "records", "audit", "governance", "api", "notifications"]
 SUBJECT_MODELS = {"Subject", "SubjectName", "ItemChange", "SubjectGroupObjectPermission", "SubjectUserObjectPermission"}
-SUBJECT_SELECTORS = {"search_subjects", "subject_values", "latest_changes", "item_history", "subject_ids_by_nhs_number"}
+SUBJECT_SELECTORS = {
+    "search_subjects",
+    "subject_values",
+    "latest_changes",
+    "item_history",
+    "subject_ids_by_nhs_number",
+    "governance_values",
+    "caseload_subject_ids",
+    "review_dates",
+    "recent_item_changes",
+}
 SURFACE_NAMES = ("views.py", "forms.py", "serializers.py", "admin.py", "urls.py", "web.py", "context_processors.py", "middleware.py")
-SELECTOR_IMPORTERS = {"access/disclosure.py"}
-MODEL_IMPORTERS = {"access/disclosure.py", "records/selectors.py", "records/services.py", "records/models.py", "records/terms.py"}
+# The choke point is access/disclosure.py with its subject-level rules in access/governance.py.
+SELECTOR_IMPORTERS = {"access/disclosure.py", "access/governance.py"}
+# The data layer: selectors and services that the choke point and the write paths call.
+# governance/ reads record dates for the retention schedule and deletes a disposed record.
+MODEL_IMPORTERS = {
+    "access/disclosure.py",
+    "records/selectors.py",
+    "records/services.py",
+    "records/models.py",
+    "records/terms.py",
+    "governance/selectors.py",
+    "governance/services.py",
+    "notifications/services.py",
+}
 
 
 def python_files() -> list[Path]:

@@ -25,6 +25,8 @@ def all_url_names() -> list[tuple[str, str]]:
         "kind": "subject",
         "alert_id": 1,
         "agency_id": 1,
+        "agreement_id": 1,
+        "client_id": 1,
         "user_id": 1,
         "action": "deactivate",
         "uidb64": "MQ",
@@ -52,11 +54,25 @@ def test_the_walk_covers_the_main_pages():
     assert {"search", "record", "edit-section", "matrix", "enrol", "preview"} <= names
 
 
+def _assert_api_refuses_sessions(name, url, response):
+    """The API takes client credentials only: a browser session, signed in or not, gets JSON 401 (or 405).
+
+    The OpenAPI description alone is public: it holds no data.
+    """
+    if name == "api-schema":
+        assert response.status_code in (200, 405)
+        return
+    assert response.status_code in (401, 405), (name, response.status_code)
+    assert response.json()["error"]["code"] in ("unauthenticated", "method_not_allowed")
+
+
 @pytest.mark.parametrize(("name", "url"), URLS)
 def test_anonymous_users_reach_only_sign_in(name, url, client, db):
     for method in ("get", "post"):
         response = getattr(client, method)(url)
-        if name in OPEN_URL_NAMES:
+        if url.startswith("/api/"):
+            _assert_api_refuses_sessions(name, url, response)
+        elif name in OPEN_URL_NAMES:
             assert response.status_code in (200, 405), (name, method)
         else:
             assert response.status_code == 302 and response["Location"].startswith("/login/"), (name, method, response.status_code)
@@ -68,7 +84,9 @@ def test_password_without_second_factor_reaches_only_enrolment(name, url, priya_
     client.post("/login/", {"username": "priya", "password": PASSWORD})
     for method in ("get", "post"):
         response = getattr(client, method)(url)
-        if name in OPEN_URL_NAMES or name in {"otp-verify", "otp-enrol"}:
+        if url.startswith("/api/"):
+            _assert_api_refuses_sessions(name, url, response)
+        elif name in OPEN_URL_NAMES or name in {"otp-verify", "otp-enrol"}:
             assert response.status_code in (200, 302, 405), (name, method)
             if response.status_code == 302:
                 assert response["Location"] in ("/login/verify/", "/login/enrol/", "/"), response["Location"]

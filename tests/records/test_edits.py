@@ -191,7 +191,7 @@ def test_name_change_is_searchable_at_once(morgan_mh, subject):
         purpose=PURPOSE,
         context=CTX,
     )
-    assert search_subjects(SearchCriteria(name="Lexi Quill"), limit=5)[0].subject_id == subject.id
+    assert search_subjects(SearchCriteria(name="Lexi Quill"), limit=5, agency_kind="police")[0].subject_id == subject.id
 
 
 def test_morgan_enrols_a_person_onto_her_caseload(morgan_mh, client_for):
@@ -204,6 +204,10 @@ def test_morgan_enrols_a_person_onto_her_caseload(morgan_mh, client_for):
             "date_of_birth": "03/04/1990",
             "nhs_number": "943 476 5919",
             "pnc_id": "",
+            "consent_status": "given",
+            "consent_given_on": "01/02/2026",
+            "agency_kinds": ["police", "nhs_trust", "custody_health"],
+            "severe_mental_illness": "yes",
             "reason": "data_quality",
         },
     )

@@ -45,7 +45,7 @@ def test_name_variant_is_found_in_the_top_ten(query, stored, kind, slot, namesak
         target = make_subject(family_name=stored, given_names=rng.choice(["Ann", "Mark", "Paul", "Ruth"]))
     else:
         target = make_subject(given_names=stored, family_name=rng.choice(decoys))
-    hits = search_subjects(SearchCriteria(name=query), limit=50)
+    hits = search_subjects(SearchCriteria(name=query), limit=50, agency_kind="police")
     scores = {h.subject_id: h.score for h in hits}
     assert target.id in scores, f"{query!r} did not find {stored!r} as {slot} name at all"
     # People truly called the stored name (several Williamses) are not namesakes to beat: they are matches.
@@ -62,19 +62,19 @@ def test_full_name_with_typos_ranks_the_person_first(namesakes):
     target = make_subject(family_name="Robinson", given_names="Kathryn")
     make_subject(family_name="Robinson", given_names="Mark")
     make_subject(family_name="Robertson", given_names="Kathryn")
-    hits = search_subjects(SearchCriteria(name="Catherine Robinsn"), limit=50)
+    hits = search_subjects(SearchCriteria(name="Catherine Robinsn"), limit=50, agency_kind="police")
     assert hits[0].subject_id == target.id
 
 
 def test_family_name_first_also_works(namesakes):
     target = make_subject(family_name="Wright", given_names="Stephen")
-    hits = search_subjects(SearchCriteria(name="Wrigth Steven"), limit=50)
+    hits = search_subjects(SearchCriteria(name="Wrigth Steven"), limit=50, agency_kind="police")
     assert target.id in [h.subject_id for h in hits[:3]]
 
 
 def test_alias_is_found_with_reason(db):
     target = make_subject(family_name="Okafor", given_names="Daniel", aliases=["Danny Oakes"])
-    hits = search_subjects(SearchCriteria(name="Danny Oakes"), limit=50)
+    hits = search_subjects(SearchCriteria(name="Danny Oakes"), limit=50, agency_kind="police")
     assert hits[0].subject_id == target.id
     assert hits[0].reasons[0].startswith("alias_")
 
@@ -83,7 +83,7 @@ def test_alias_is_found_with_reason(db):
 def test_identifier_search_finds_exactly_that_person(field, db):
     target = make_subject(cro_number="654321/99K")
     make_subject()
-    hits = search_subjects(SearchCriteria(**{field: getattr(target, field)}), limit=50)
+    hits = search_subjects(SearchCriteria(**{field: getattr(target, field)}), limit=50, agency_kind="police")
     assert [h.subject_id for h in hits] == [target.id]
     assert hits[0].reasons == (field,)
 
@@ -95,7 +95,7 @@ def test_date_of_birth_narrows_namesakes(db):
     target = make_subject(family_name="Smith", given_names="John", date_of_birth=dob)
     for _ in range(5):
         make_subject(family_name="Smith", given_names="John", date_of_birth=dt.date(1975, 1, 1))
-    hits = search_subjects(SearchCriteria(name="Jon Smyth", date_of_birth=dob), limit=50)
+    hits = search_subjects(SearchCriteria(name="Jon Smyth", date_of_birth=dob), limit=50, agency_kind="police")
     assert hits[0].subject_id == target.id
     assert "date_of_birth" in hits[0].reasons
 
@@ -103,7 +103,7 @@ def test_date_of_birth_narrows_namesakes(db):
 def test_results_are_capped(db, settings):
     for _ in range(8):
         make_subject(family_name="Capper", given_names="Chris")
-    assert len(search_subjects(SearchCriteria(name="Capper"), limit=5)) == 5
+    assert len(search_subjects(SearchCriteria(name="Capper"), limit=5, agency_kind="police")) == 5
 
 
 def test_search_is_post_only_and_names_never_reach_the_url(priya_police, client_for, subject):
@@ -179,7 +179,7 @@ def test_search_query_count_is_constant(count, priya_police, django_assert_num_q
     from django.contrib.contenttypes.models import ContentType as CT
 
     CT.objects.get_for_model(make_subject().__class__)
-    # Savepoint, search, load of the permitted fields, audit (lock, last hash, insert), alert rule count, release.
-    with django_assert_num_queries(8):
+    # Agreements, savepoint, search, load of the permitted fields, audit (lock, last hash, insert), alert rule count, release.
+    with django_assert_num_queries(9):
         results = disclose_search(principal=who, criteria=SearchCriteria(name="Constant"), purpose=PURPOSE, context=CTX)
     assert len(results.rows) == count

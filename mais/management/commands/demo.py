@@ -33,6 +33,16 @@ class Command(BaseCommand):
         out.write(f"  {'username':<10} {'password':<20} {'role':<27} {'TOTP secret':<34} agency")
         for c in creds:
             out.write(f"  {c['username']:<10} {c['password']:<20} {c['role']:<27} {c['totp_secret']:<34} {c['agency']}")
+        api_token = settings.VAR_DIR / "demo-api-credential.txt"
+        if api_token.exists():
+            out.write(
+                "API (client system 'Merseyside Police custody system (demo)', police role); credential in var/demo-api-credential.txt:"
+            )
+            out.write(
+                f'  curl -s -X POST http://{addrport}/api/v1/search -H "Authorization: Bearer $(cat var/demo-api-credential.txt)" '
+                "-H 'X-On-Behalf-Of: PC 1234' -H 'X-Purpose: custody_detention' -H 'Content-Type: application/json' -d '{\"name\": \"Smyth\"}'"
+            )
+            out.write(f"  OpenAPI description: http://{addrport}/api/schema/")
         out.write("")
         if no_serve:
             return

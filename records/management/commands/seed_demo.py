@@ -8,6 +8,7 @@ kept across runs, so a second run changes nothing.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import secrets
 from typing import Any
@@ -21,11 +22,17 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.models import GroupObjectPermission  # noqa: F401
 
 from access.models import Agency, AgencyKind, Role, Team, User
+from api.models import ApiClient
+from api.services import api_client_register, api_credential_issue
 from audit.services import RequestContext, audit_record
+from governance.models import SharingAgreement
 from records.dataset import ITEMS
 from records.models import ItemChange, Subject, SubjectGroupObjectPermission
 from records.services import _json_value, _sync_search_names
 from records.synthetic import demo_subjects
+from records.vocabularies import VOCABULARIES
+
+DEMO_API_CLIENT = "Merseyside Police custody system (demo)"
 
 AGENCIES = [
     ("merseyside-police", "Merseyside Police (demo)", AgencyKind.POLICE),
@@ -60,7 +67,9 @@ class Command(BaseCommand):
         existing = {c["username"]: c for c in json.loads(path.read_text())} if path.exists() else {}
         with transaction.atomic():
             credentials = self._users(existing)
+            self._agreements()
             created = self._subjects(subjects)
+            self._api_client()
         path.write_text(json.dumps(credentials, indent=2) + "\n")
         path.chmod(0o600)
         self.stdout.write(f"Demo data ready: {Subject.objects.count()} subjects ({created} new), {len(credentials)} demo users.")
@@ -102,6 +111,56 @@ class Command(BaseCommand):
             out.append(known)
         return out
 
+    def _api_client(self) -> None:
+        """A demo client system (the police custody system); its credential is written to var/ once."""
+        path = settings.VAR_DIR / "demo-api-credential.txt"
+        if ApiClient.objects.filter(name=DEMO_API_CLIENT).exists() and path.exists():
+            return
+        client = ApiClient.objects.filter(name=DEMO_API_CLIENT).first() or api_client_register(
+            actor=None,
+            name=DEMO_API_CLIENT,
+            agency=Agency.objects.get(code="merseyside-police"),
+            role=Role.objects.get(code="police_officer"),
+            context=RequestContext.system(),
+        )
+        path.write_text(api_credential_issue(actor=None, client=client, context=RequestContext.system()) + "\n")
+        path.chmod(0o600)
+
+    def _agreements(self) -> None:
+        """The network's agreement covers every agency, item and purpose; an annex ending soon shows the expiry warning."""
+        today = timezone.localdate()
+        purposes = [code for code, _, _ in VOCABULARIES["access_reason"][1]]
+        network, _ = SharingAgreement.objects.get_or_create(
+            reference="MAIS-ISA-2026",
+            defaults={
+                "title": "MAIS network information-sharing agreement",
+                "purposes": purposes,
+                "items": [i.code for i in ITEMS],
+                "starts_on": dt.date(2026, 1, 1),
+                "ends_on": today + dt.timedelta(days=400),
+                "signatory_name": "Dr Robin Example",
+                "signatory_role": "Caldicott Guardian, Mersey Care (demo)",
+            },
+        )
+        network.parties.add(*Agency.objects.all())
+        if set(network.purposes) != set(purposes):  # a newer vocabulary added reasons (e.g. change notification)
+            network.purposes = purposes
+            network.save(update_fields=["purposes"])
+        annex, created = SharingAgreement.objects.get_or_create(
+            reference="MAIS-ISA-2026-A1",
+            defaults={
+                "title": "Annex 1: release planning with prison in-reach",
+                "purposes": ["release_planning"],
+                "items": [i.code for i in ITEMS if i.section in ("identity", "mental_health")],
+                "starts_on": dt.date(2026, 1, 1),
+                "ends_on": today + dt.timedelta(days=20),
+                "signatory_name": "Jo Example",
+                "signatory_role": "Head of Healthcare, HMP Demo",
+            },
+        )
+        if created:
+            annex.parties.add(*Agency.objects.filter(kind=AgencyKind.PRISON_HEALTH))
+
     def _subjects(self, count: int) -> int:
         if Subject.objects.exists():
             return 0
@@ -110,7 +169,13 @@ class Command(BaseCommand):
         perm = Permission.objects.get(content_type__app_label="records", codename="change_subject")
         now = timezone.now()
         created = 0
-        for values in demo_subjects(count):
+        for index, values in enumerate(demo_subjects(count)):
+            # Some people are shared without consent, some have withdrawn it (never the named examples of the README).
+            if index > 100 and index % 17 == 0:
+                values.update(consent_status="not_obtained", consent_agency_kinds=[], lawful_basis="public_task_health")
+                values["lawful_basis_note"] = "Needed by custody and liaison staff to keep the person safe on arrest."
+            elif index > 100 and index % 29 == 0:
+                values.update(consent_status="withdrawn", consent_withdrawn_at=now, consent_withdrawn_by="Morgan Example, demo")
             subject = Subject.objects.create(**values)
             _sync_search_names(subject)
             SubjectGroupObjectPermission.objects.create(group=team.group, permission=perm, content_object=subject)
@@ -119,7 +184,8 @@ class Command(BaseCommand):
                     subject=subject,
                     item_code=item.code,
                     value={f: _json_value(getattr(subject, f)) for f in item.model_fields},
-                    changed_at=now,
+                    # A quarter of the people have risk items last reviewed four months ago: overdue.
+                    changed_at=now - dt.timedelta(days=120) if index % 4 == 0 and item.section == "risk" else now,
                     changed_by=owner,
                     changed_by_name=owner.get_full_name(),
                     agency_name=team.agency.name,
@@ -128,6 +194,7 @@ class Command(BaseCommand):
                 for item in ITEMS
             )
             created += 1
+        self._due_for_retention(owner)
         audit_record(
             event="demo.seed",
             context=RequestContext.system(),
@@ -136,3 +203,10 @@ class Command(BaseCommand):
             actor_username="system",
         )
         return created
+
+    def _due_for_retention(self, owner: User) -> None:
+        """Three people released and untouched for seven years: due for retention review."""
+        long_ago = timezone.now() - dt.timedelta(days=7 * 366)
+        ids = list(Subject.objects.order_by("-nhs_number").values_list("id", flat=True)[:3])
+        Subject.objects.filter(id__in=ids).update(release_date=long_ago.date(), updated_at=long_ago, mappa_category="")
+        ItemChange.objects.filter(subject_id__in=ids).update(changed_at=long_ago)

@@ -1,0 +1,128 @@
+"""Subject-level rules that narrow the role x item policy: consent, sharing agreements, emergency access.
+
+The choke point (access.disclosure) applies these; nothing else does.
+
+Rules, each with its reason:
+- Consent. A record whose consent was withdrawn is visible only to its owning
+  team (the caseload) and shows in no search: the person has said no, and the
+  team still has to care for them. A record shared on consent is visible only
+  to the kinds of agency the consent covers, unless a lawful basis without
+  consent is also recorded, which stands on its own.
+  ``records.selectors.search_subjects`` applies the same rule in SQL
+  (``VISIBLE_SQL``); a test checks that both agree on every combination.
+- Data-sharing agreements. A user's agency must be a party to an agreement
+  in force today that covers the item for the purpose the user gave; the
+  owning team needs none (it is the controller). Withheld items say which of
+  these reasons applies, in plain words.
+- Emergency access ("break-glass") lets one user read every item of one
+  subject until it expires. It cannot open a record whose consent was
+  withdrawn unless a lawful basis without consent is recorded.
+- The lawful basis of a subject travels with every audit event about them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+from access.policy import Principal
+from governance.models import EmergencyAccess, SharingAgreement
+from records.models import ConsentStatus
+
+# The fields every disclosure loads beside the items: they decide visibility and the lawful basis.
+GOVERNANCE_FIELDS = ("consent_status", "consent_agency_kinds", "lawful_basis")
+
+WITHHELD_REASONS = {
+    "role": "Not shared with your role",
+    "agreement": "Not shared: your agency has no data-sharing agreement in force that covers this item",
+    "purpose": "Not shared for the reason you gave: your agency's data-sharing agreement covers this item only for other purposes",
+}
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the data-sharing agreements in force for one agency cover."""
+
+    for_purpose: frozenset[str]
+    any_purpose: frozenset[str]
+    references: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EmergencyGrant:
+    id: int
+    reason_code: str
+    expires_at: dt.datetime
+
+
+def lawful_basis_of(values: Mapping[str, Any]) -> str:
+    """The basis recorded with every audit event about this subject."""
+    status = values.get("consent_status")
+    if status == ConsentStatus.GIVEN:
+        return "consent"
+    if values.get("lawful_basis"):
+        return str(values["lawful_basis"])
+    return "consent_withdrawn" if status == ConsentStatus.WITHDRAWN else "none_recorded"
+
+
+def consent_allows(values: Mapping[str, Any], agency_kind: str) -> bool:
+    """Whether consent or a lawful basis lets an agency of this kind see the record (owning team aside)."""
+    status = values.get("consent_status")
+    if status == ConsentStatus.WITHDRAWN:
+        return False
+    if values.get("lawful_basis"):
+        return True
+    return status == ConsentStatus.GIVEN and agency_kind in (values.get("consent_agency_kinds") or ())
+
+
+def emergency_allowed(values: Mapping[str, Any]) -> bool:
+    """Break-glass cannot override a withdrawal of consent unless a lawful basis without consent is recorded."""
+    return values.get("consent_status") != ConsentStatus.WITHDRAWN or bool(values.get("lawful_basis"))
+
+
+def agreement_coverage(principal: Principal, purpose_code: str, today: dt.date | None = None) -> Coverage:
+    """Items covered by the agreements in force today for the principal's agency. One query."""
+    if principal.agency_id is None:
+        return Coverage(frozenset(), frozenset(), ())
+    today = today or timezone.localdate()
+    rows = SharingAgreement.objects.filter(parties=principal.agency_id, starts_on__lte=today, ends_on__gte=today).values_list(
+        "reference", "items", "purposes"
+    )
+    for_purpose: set[str] = set()
+    any_purpose: set[str] = set()
+    references = []
+    for reference, items, purposes in rows:
+        references.append(reference)
+        any_purpose.update(items)
+        if purpose_code in purposes:
+            for_purpose.update(items)
+    return Coverage(frozenset(for_purpose), frozenset(any_purpose), tuple(sorted(references)))
+
+
+def active_emergency(principal: Principal, subject_id: uuid.UUID) -> EmergencyGrant | None:
+    """The principal's emergency access to this subject in force now, if any. One query."""
+    row = (
+        EmergencyAccess.objects.filter(user_id=principal.user_id, subject_id=subject_id, expires_at__gt=timezone.now())
+        .order_by("-expires_at")
+        .values_list("id", "reason_code", "expires_at")
+        .first()
+    )
+    return EmergencyGrant(*row) if row else None
+
+
+def withheld_reason(code: str, principal: Principal, coverage: Coverage | None) -> str | None:
+    """Why an item is withheld from this principal (a key of WITHHELD_REASONS), or None when it is shared."""
+    if code not in principal.grants.readable:
+        return "role"
+    if coverage is None:
+        return None
+    if code not in coverage.any_purpose:
+        return "agreement"
+    if code not in coverage.for_purpose:
+        return "purpose"
+    return None

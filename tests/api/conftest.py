@@ -1,0 +1,3 @@
+from tests.conftest import API_CTX as CTX
+
+__all__ = ["CTX"]
