@@ -6,7 +6,7 @@ STAMP_PY := $(VENV)/.installed
 STAMP_NPM := node_modules/.installed
 CSS := static/dist/mais.css
 
-.PHONY: demo test setup lint typecheck lock code clean-db openapi
+.PHONY: demo test setup lint typecheck lock code clean-db openapi bench
 
 demo: setup ## Set up, migrate, load demo data, print sign-ins, serve http://127.0.0.1:8000 (Ctrl-C stops)
 	$(PY) manage.py demo
@@ -45,6 +45,11 @@ lock: ## Re-pin Python dependencies (needs uv in the venv: pip install uv)
 
 openapi: setup ## Regenerate the committed OpenAPI document (api/openapi.yaml) after changing the API
 	$(PY) manage.py spectacular --file api/openapi.yaml --validate
+
+SIZE ?= 30000
+DURATION ?= 120
+bench: setup ## Load test: gunicorn + Locust at 150 users on SIZE subjects; writes loadtests/results/ (make bench SIZE=1000000)
+	$(PY) loadtests/bench.py --size $(SIZE) --duration $(DURATION) $(BENCH_ARGS)
 
 code: ## Print the current sign-in code of a demo user: make code USER=police
 	@$(PY) manage.py demo_code $(USER)

@@ -31,11 +31,11 @@ from access.governance import (
     WITHHELD_REASONS,
     Coverage,
     EmergencyGrant,
-    active_emergency,
     agreement_coverage,
     consent_allows,
     emergency_allowed,
     lawful_basis_of,
+    subject_standing,
     withheld_reason,
 )
 from access.models import AgencyKind
@@ -293,17 +293,18 @@ class _Access:
 def _resolve_access(principal: Principal, subject_id: uuid.UUID, purpose: Purpose) -> _Access:
     """Role grants narrowed by agreements, widened by emergency access; the owning team needs no agreement.
 
-    At most three queries, whatever the number of items: caseload, emergency access, agreements.
+    One query, whatever the number of items (``subject_standing``: caseload, emergency access, agreements).
     """
-    writable, on_caseload = writable_items_for(principal, subject_id)
     if principal.previewing:
-        return _Access(principal.grants.readable & principal.own_readable, writable, on_caseload, None, None)
-    emergency = active_emergency(principal, subject_id)
-    if emergency is not None:
-        return _Access(ALL_ITEM_CODES, writable, on_caseload, None, emergency)
+        return _Access(principal.grants.readable & principal.own_readable, frozenset(), False, None, None)
+    standing = subject_standing(principal, subject_id, purpose.code)
+    on_caseload = standing.on_caseload
+    writable = principal.grants.writable_anywhere | (principal.grants.writable_on_caseload if on_caseload else frozenset())
+    if standing.emergency is not None:
+        return _Access(ALL_ITEM_CODES, writable, on_caseload, None, standing.emergency)
     if on_caseload:
         return _Access(principal.grants.readable, writable, on_caseload, None, None)
-    coverage = agreement_coverage(principal, purpose.code)
+    coverage = standing.coverage
     return _Access(principal.grants.readable & coverage.for_purpose, writable, on_caseload, coverage, None)
 
 

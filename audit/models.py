@@ -100,10 +100,10 @@ class AuditEvent(AbstractLogEntry):
         # The advisory lock is held to the end of the outermost transaction, so
         # appends are serialised and ids follow chain order.
         with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
-            cursor.execute(f"SELECT hash FROM {self._meta.db_table} ORDER BY id DESC LIMIT 1")
+            # Lock and read the tip in one round trip (migration 0006 explains why it is a function).
+            cursor.execute("SELECT audit_chain_tip(%s)", [CHAIN_LOCK_KEY])
             row = cursor.fetchone()
-            self.prev_hash = row[0] if row else GENESIS_HASH
+            self.prev_hash = row[0] if row and row[0] else GENESIS_HASH
             self.hash = self.compute_hash(self.prev_hash)
             super().save(*args, **kwargs)
 

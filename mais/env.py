@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 
 class ConfigurationError(Exception):
@@ -68,11 +68,13 @@ def parse_database_url(url: str) -> dict[str, object]:
     name = parsed.path.lstrip("/")
     if not name:
         raise ConfigurationError("DATABASE_URL names no database (postgres://user@host:5432/NAME)")
+    # libpq's ?host=/path/to/socket-dir form, for a server listening on a Unix socket only.
+    socket_dir = parse_qs(parsed.query).get("host", [""])[0]
     return {
         "NAME": unquote(name),
         "USER": unquote(parsed.username or ""),
         "PASSWORD": unquote(parsed.password or ""),
-        "HOST": parsed.hostname or "",
+        "HOST": socket_dir or parsed.hostname or "",
         "PORT": str(parsed.port or ""),
     }
 

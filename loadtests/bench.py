@@ -1,0 +1,423 @@
+"""``make bench``: MAIS under gunicorn with production settings, 150 Locust users, results checked against targets.
+
+Usage (from the repository root, with the project's virtualenv):
+    .venv/bin/python loadtests/bench.py --size 30000 [--duration 120] [--users 150]
+
+Steps, each printed as it runs:
+1. Database: DATABASE_URL's server when set, else the embedded PostgreSQL;
+   either way a database of its own per size (``mais_bench_<size>``), so the
+   demo and the test databases are never touched. Migrated, then seeded with
+   ``seed_subjects`` up to the size (seeding time recorded), then one
+   account per virtual user with ``seed_loadtest_users``.
+2. gunicorn with MAIS_PRODUCTION=1 (a random SECRET_KEY, DEBUG off,
+   persistent connections), behind-a-proxy mode as deployed, serving
+   ``loadtests/bench_wsgi.py`` (the app plus an X-Query-Count header).
+3. The mixed run: Locust headless, the users given, ~2 s think time.
+4. Saturation: record views with no think time; then the same again with
+   the audit insert turned into a no-op (bench-only, see bench_wsgi.py),
+   which gives what audit writing costs.
+5. Cross-checks: (a) successful record views and searches against the
+   audit events of those kinds written by load-test users in the run's
+   window; (b) EXPLAIN ANALYZE of the same searches, HTTP p50 / SQL p50.
+6. loadtests/results/<date>-<size>.md (and the Locust CSVs beside it).
+   Exit status 1 when any target is missed, 2 when the run itself broke.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import platform
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+RESULTS = ROOT / "loadtests" / "results"
+WORK = ROOT / "var" / "bench"
+
+# Targets of issue 6. p95 limits in ms by size: (search, record view).
+P95 = {30_000: (50.0, 50.0), 1_000_000: (250.0, 50.0)}
+SATURATION_MIN_RPS = 250.0
+HTTP_SQL_RATIO_MAX = 6.0
+QUERIES_MAX = 6
+AUDIT_COST_MAX = 0.15
+VIEW_NAMES = ("record", "edit: form", "edit: save")  # each runs one record disclosure (the edit page shows the record's values)
+
+
+def say(message: str) -> None:
+    print(f"[bench {dt.datetime.now():%H:%M:%S}] {message}", flush=True)
+
+
+def database_url(size: int) -> tuple[str, Any]:
+    """The bench database's URL; the embedded server is held by this process until it exits."""
+    name = f"mais_bench_{size}"
+    import psycopg2
+
+    given = os.environ.get("DATABASE_URL")
+    holder = None
+    if given:
+        sys.path.insert(0, str(ROOT))
+        from mais.env import parse_database_url
+
+        db = parse_database_url(given)
+        base = {"user": db["USER"], "password": db["PASSWORD"], "host": db["HOST"], "port": db["PORT"] or "5432"}
+        auth = f"{db['USER']}:{db['PASSWORD']}@" if db["PASSWORD"] else f"{db['USER']}@"
+        url = f"postgres://{auth}{db['HOST']}:{base['port']}/{name}"
+    else:
+        sys.path.insert(0, str(ROOT))
+        from mais.embedded_db import ensure_embedded_database
+
+        holder = ensure_embedded_database(ROOT / "var")
+        base = {"user": "postgres", "password": "", "host": holder["HOST"], "port": holder["PORT"]}
+        url = f"postgres://postgres@/{name}?host={holder['HOST']}"
+        if holder["PORT"] and holder["PORT"] != "5432":
+            url = f"postgres://postgres@:{holder['PORT']}/{name}?host={holder['HOST']}"
+    conn = psycopg2.connect(dbname="postgres", **base)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cur.fetchone() is None:
+            cur.execute(f'CREATE DATABASE "{name}"')
+        cur.execute("SELECT version()")
+        version = cur.fetchone()[0].split(" on ")[0]
+    conn.close()
+    return url, version
+
+
+def manage(env: dict[str, str], *args: str, capture: bool = False) -> str:
+    result = subprocess.run(  # noqa: S603 (our own manage.py, arguments from this script)
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, text=True, stdout=subprocess.PIPE if capture else None
+    )
+    return result.stdout or ""
+
+
+def sql(env: dict[str, str], query: str) -> list[tuple[Any, ...]]:
+    code = (
+        "import json,sys; from django.db import connection; c=connection.cursor(); c.execute(sys.argv[1]); "
+        "print(json.dumps(c.fetchall(), default=str))"
+    )
+    out = manage(env, "shell", "-c", code.replace("sys.argv[1]", repr(query)), capture=True)
+    return [tuple(r) for r in json.loads(out.strip().splitlines()[-1])]
+
+
+class Server:
+    """gunicorn serving the app; stopped on exit whatever happens."""
+
+    def __init__(self, env: dict[str, str], port: int, workers: int, threads: int, log: Path) -> None:
+        self.env, self.port, self.workers, self.threads, self.log = env, port, workers, threads, log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Server:
+        command = [
+            str(VENV_BIN / "gunicorn"),
+            "loadtests.bench_wsgi:application",
+            f"--bind=127.0.0.1:{self.port}",
+            f"--workers={self.workers}",
+            f"--threads={self.threads}",
+            "--worker-class=gthread" if self.threads > 1 else "--worker-class=sync",
+            "--keep-alive=5",
+            "--backlog=2048",
+            "--error-logfile=-",
+        ]
+        handle = self.log.open("ab")
+        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT)  # noqa: S603
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                probe = urllib.request.Request(f"http://127.0.0.1:{self.port}/health/", headers={"X-Forwarded-Proto": "https"})
+                with urllib.request.urlopen(probe, timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.5)
+        raise RuntimeError(f"gunicorn did not answer /health/ within 60 s; see {self.log}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def locust(
+    env: dict[str, str], port: int, users: int, spawn: float, seconds: int, prefix: Path, saturation: bool = False
+) -> dict[str, dict[str, float]]:
+    run_env = {
+        **env,
+        "MAIS_LOADTEST_QUERIES_CSV": f"{prefix}_queries.csv",
+        "MAIS_LOADTEST_SATURATION": "1" if saturation else "0",
+    }
+    command = [
+        str(VENV_BIN / "locust"),
+        "-f",
+        "loadtests/locustfile.py",
+        "--headless",
+        "--only-summary",
+        "-u",
+        str(users),
+        "-r",
+        str(spawn),
+        "-t",
+        f"{seconds}s",
+        "--stop-timeout",
+        "10",
+        "--host",
+        f"http://127.0.0.1:{port}",
+        "--csv",
+        str(prefix),
+        "--loglevel",
+        "WARNING",
+        "--exit-code-on-error",
+        "0",
+    ]
+    subprocess.run(command, cwd=ROOT, env=run_env, check=True)  # noqa: S603
+    stats: dict[str, dict[str, float]] = {}
+    with open(f"{prefix}_stats.csv", newline="") as handle:
+        for row in csv.DictReader(handle):
+            stats[row["Name"]] = {
+                "requests": float(row["Request Count"]),
+                "failures": float(row["Failure Count"]),
+                "rps": float(row["Requests/s"]),
+                "p50": float(row["50%"] or 0),
+                "p95": float(row["95%"] or 0),
+                "p99": float(row["99%"] or 0),
+            }
+    with open(f"{prefix}_queries.csv", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["name"] in stats:
+                stats[row["name"]]["queries"] = float(row["mean_queries"] or 0)
+                stats[row["name"]]["max_queries"] = float(row["max_queries"] or 0)
+    return stats
+
+
+def main() -> int:  # noqa: PLR0915 (one linear script reads best as one function)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=30_000)
+    parser.add_argument("--users", type=int, default=150)
+    parser.add_argument("--spawn-rate", type=float, default=10)
+    parser.add_argument("--duration", type=int, default=120, help="Seconds of the mixed run, after all users have signed in.")
+    parser.add_argument("--saturation-users", type=int, default=16)
+    parser.add_argument("--saturation-duration", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = dt.date.today().isoformat()
+    label = f"{args.size // 1000}k" if args.size < 1_000_000 else f"{args.size / 1_000_000:g}m"
+    stem = f"{stamp}-{label}"
+    url, pg_version = database_url(args.size)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "MAIS_PRODUCTION": "1",
+        "MAIS_DEBUG": "0",
+        "MAIS_SECRET_KEY": secrets.token_urlsafe(64),
+        "MAIS_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "MAIS_BEHIND_PROXY": "1",
+        "MAIS_CONN_MAX_AGE": "600",
+        "MAIS_LOADTEST_USERS": str(WORK / f"users-{args.size}.json"),
+        "PYTHONPATH": str(ROOT),
+    }
+    say(f"database {url.split('@')[-1]} ({pg_version})")
+    manage(env, "migrate", "--verbosity", "0")
+    have = int(sql(env, "SELECT count(*) FROM records_subject")[0][0])
+    seeding = ""
+    if have < args.size:
+        say(f"seeding {args.size - have:,} subjects ({have:,} present)")
+        started = time.monotonic()
+        out = manage(env, "seed_subjects", "--count", str(args.size - have), capture=True)
+        seeding = out.strip().splitlines()[-1] + f" (wall clock {time.monotonic() - started:.0f} s including start-up)"
+        say(seeding)
+    roles = {"police": round(args.users * 0.6), "nurses": round(args.users * 0.2), "mh": round(args.users * 0.1)}
+    roles["auditors"] = max(args.users - sum(roles.values()), 1)
+    manage(
+        env,
+        "seed_loadtest_users",
+        *[f"--{k}={max(v, args.saturation_users) if k == 'police' else v}" for k, v in roles.items()],
+        f"--out={WORK / f'users-{args.size}.json'}",
+    )
+    subjects = int(sql(env, "SELECT count(*) FROM records_subject")[0][0])
+    log = WORK / f"gunicorn-{stem}.log"
+    results: dict[str, Any] = {"size": subjects, "pg": pg_version}
+
+    with Server(env, args.port, args.workers, args.threads, log):
+        window = sql(env, "SELECT now()")[0][0]
+        ramp = int(args.users / args.spawn_rate) + 1
+        say(f"mixed run: {args.users} users, {ramp} s sign-in ramp + {args.duration} s")
+        mixed = locust(env, args.port, args.users, args.spawn_rate, ramp + args.duration, args.out / f"{stem}-mixed")
+        time.sleep(2)
+        window_end = sql(env, "SELECT now()")[0][0]
+        audited = dict(
+            sql(
+                env,
+                "SELECT event, count(*) FROM audit_auditevent WHERE actor_username LIKE 'lt-%%' AND outcome = 'ok' "
+                f"AND event IN ('record.view', 'search') AND timestamp BETWEEN '{window}' AND '{window_end}' GROUP BY event".replace(
+                    "%%", "%"
+                ),
+            )
+        )
+        say(f"saturation: {args.saturation_users} users viewing records with no think time, {args.saturation_duration} s")
+        saturated = locust(
+            env, args.port, args.saturation_users, args.saturation_users, args.saturation_duration, args.out / f"{stem}-saturation", True
+        )
+    with Server({**env, "MAIS_BENCH_AUDIT_NOOP": "1"}, args.port, args.workers, args.threads, log):
+        say("saturation again with the audit insert a no-op (bench-only)")
+        no_audit = locust(
+            env,
+            args.port,
+            args.saturation_users,
+            args.saturation_users,
+            args.saturation_duration,
+            args.out / f"{stem}-saturation-noaudit",
+            True,
+        )
+    say("verifying the audit hash chain after concurrent writing")
+    chain = subprocess.run(  # noqa: S603 (our own manage.py)
+        [sys.executable, "manage.py", "verify_audit"], cwd=ROOT, env=env, text=True, capture_output=True
+    )
+    chain_ok = chain.returncode == 0
+    chain_message = (chain.stdout + chain.stderr).strip().splitlines()[-1] if (chain.stdout + chain.stderr).strip() else ""
+    say("EXPLAIN ANALYZE of the same searches")
+    explained = json.loads(
+        manage(env, "explain_search", f"--people={WORK / f'users-{args.size}.json'}", "--runs=300", capture=True).strip()
+    )
+    sql_p50 = statistics.median(explained["ms"])
+
+    # Targets.
+    search_p95_max, view_p95_max = P95[min(P95, key=lambda s: abs(s - args.size))]
+    total = mixed["Aggregated"]
+    failures = total["failures"] + saturated["Aggregated"]["failures"] + no_audit["Aggregated"]["failures"]
+    views_ok = sum(mixed[n]["requests"] - mixed[n]["failures"] for n in VIEW_NAMES if n in mixed)
+    searches_ok = mixed["search"]["requests"] - mixed["search"]["failures"]
+    sat_rps = saturated["record"]["rps"]
+    sat_rps_noaudit = no_audit["record"]["rps"]
+    audit_cost = max(0.0, 1 - sat_rps / sat_rps_noaudit) if sat_rps_noaudit else 1.0
+    ratio = mixed["search"]["p50"] / sql_p50 if sql_p50 else float("inf")
+    checks = [
+        ("failed requests", f"{failures:.0f}", "0", failures == 0),
+        ("search p95", f"{mixed['search']['p95']:.0f} ms", f"<= {search_p95_max:.0f} ms", mixed["search"]["p95"] <= search_p95_max),
+        ("record view p95", f"{mixed['record']['p95']:.0f} ms", f"<= {view_p95_max:.0f} ms", mixed["record"]["p95"] <= view_p95_max),
+        ("saturation record views", f"{sat_rps:.0f}/s", f">= {SATURATION_MIN_RPS:.0f}/s", sat_rps >= SATURATION_MIN_RPS),
+        ("search HTTP p50 / SQL p50", f"{ratio:.1f}", f"<= {HTTP_SQL_RATIO_MAX:g}", ratio <= HTTP_SQL_RATIO_MAX),
+        (
+            "queries per record view (whole request)",
+            f"{mixed['record'].get('max_queries', 0):.0f}",
+            f"<= {QUERIES_MAX}",
+            mixed["record"].get("max_queries", 99) <= QUERIES_MAX,
+        ),
+        (
+            "queries per search (whole request)",
+            f"{mixed['search'].get('max_queries', 0):.0f}",
+            f"<= {QUERIES_MAX}",
+            mixed["search"].get("max_queries", 99) <= QUERIES_MAX,
+        ),
+        ("audit hash chain intact after the run", chain_message[:80], "OK", chain_ok),
+        ("audit cost at saturation", f"{audit_cost:.0%}", f"<= {AUDIT_COST_MAX:.0%}", audit_cost <= AUDIT_COST_MAX),
+        (
+            "record views = record.view audit events",
+            f"{views_ok:.0f} / {audited.get('record.view', 0)}",
+            "equal",
+            views_ok == audited.get("record.view", 0),
+        ),
+        (
+            "searches = search audit events",
+            f"{searches_ok:.0f} / {audited.get('search', 0)}",
+            "equal",
+            searches_ok == audited.get("search", 0),
+        ),
+    ]
+    report = render(args, results, seeding, mixed, saturated, no_audit, sql_p50, explained["ms"], checks, stem)
+    path = args.out / f"{stem}.md"
+    path.write_text(report)
+    print(report)
+    missed = [name for name, _, _, ok in checks if not ok]
+    say(f"written {path}; " + (f"MISSED: {', '.join(missed)}" if missed else "every target met"))
+    return 1 if missed else 0
+
+
+def render(
+    args: argparse.Namespace,
+    results: dict[str, Any],
+    seeding: str,
+    mixed: dict[str, dict[str, float]],
+    saturated: dict[str, dict[str, float]],
+    no_audit: dict[str, dict[str, float]],
+    sql_p50: float,
+    sql_ms: list[float],
+    checks: list[tuple[str, str, str, bool]],
+    stem: str,
+) -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if "model name" in line), "?")
+    lines = [
+        f"# MAIS load test, {results['size']:,} subjects, {dt.datetime.now():%Y-%m-%d %H:%M}",
+        "",
+        f"Machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}, "
+        f"{results['pg']}. App (gunicorn, {args.workers} workers x {args.threads} threads, production settings), database and "
+        "Locust all on this machine.",
+        f"Mixed run: {args.users} users, each with its own account signed in with password and TOTP, think time 1.5-2.5 s, "
+        f"{args.duration} s after a {args.spawn_rate:g}/s ramp. Saturation: {args.saturation_users} users, no think time, "
+        f"{args.saturation_duration} s.",
+    ]
+    if seeding:
+        lines += ["", f"Seeding for this run: {seeding}"]
+    lines += ["", "## Targets", "", "| check | measured | target | met |", "|---|---|---|---|"]
+    lines += [f"| {n} | {m} | {t} | {'yes' if ok else '**no**'} |" for n, m, t, ok in checks]
+    lines += [
+        "",
+        "## Mixed run",
+        "",
+        "| request | count | failures | req/s | p50 ms | p95 ms | p99 ms | SQL queries (mean / max) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, s in mixed.items():
+        q = f"{s['queries']:.1f} / {s['max_queries']:.0f}" if "queries" in s else ""
+        lines.append(
+            f"| {name} | {s['requests']:.0f} | {s['failures']:.0f} | {s['rps']:.1f} | {s['p50']:.0f} | {s['p95']:.0f} | {s['p99']:.0f} | {q} |"
+        )
+    lines += [
+        "",
+        "## Saturation (record views, no think time)",
+        "",
+        "| pass | views/s | p50 ms | p95 ms | failures |",
+        "|---|---|---|---|---|",
+        f"| audited (as in production) | {saturated['record']['rps']:.1f} | {saturated['record']['p50']:.0f} | "
+        f"{saturated['record']['p95']:.0f} | {saturated['record']['failures']:.0f} |",
+        f"| audit insert a no-op (bench only) | {no_audit['record']['rps']:.1f} | {no_audit['record']['p50']:.0f} | "
+        f"{no_audit['record']['p95']:.0f} | {no_audit['record']['failures']:.0f} |",
+        "",
+        "## Search as bare SQL",
+        "",
+        f"EXPLAIN ANALYZE (planning + execution) of {len(sql_ms)} searches built like the police scenario's: "
+        f"p50 {sql_p50:.1f} ms, p95 {statistics.quantiles(sql_ms, n=20)[-1]:.1f} ms. "
+        f"HTTP search p50 {mixed['search']['p50']:.0f} ms.",
+        "",
+        f"CSV files: `{stem}-mixed_*.csv`, `{stem}-saturation_*.csv`, `{stem}-saturation-noaudit_*.csv` (Locust), "
+        "`*_queries.csv` (SQL statements per request, from the X-Query-Count header of loadtests/bench_wsgi.py).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (subprocess.CalledProcessError, RuntimeError, KeyError) as exc:
+        say(f"the run broke: {exc}")
+        sys.exit(2)

@@ -1,0 +1,282 @@
+"""MAIS load scenarios (Locust, FastHttpUser). Run through ``make bench``; see loadtests/README.md.
+
+Each virtual user takes its own account from the file written by
+``manage.py seed_loadtest_users`` (MAIS_LOADTEST_USERS) and signs in through
+the real login page and the TOTP step. Think time is about two seconds.
+
+Scenarios (weights are the share of virtual users):
+- PoliceOfficer (main mix): search by name, often with date of birth, then
+  open one of the results.
+- CustodyNurse: open a record she was told about (by id).
+- MentalHealthPractitioner: open a person on the team's caseload, open the
+  "Mental health" section form and save one change.
+- Auditor: filter the audit trail by a user, or by action and date.
+- RecordViewer (saturation pass only, MAIS_LOADTEST_SATURATION=1): police
+  record views with no think time, to find throughput.
+
+Names and subject ids go in POST bodies or paths exactly as the browser
+sends them. When the app runs with loadtests/bench_wsgi.py it returns the
+number of SQL queries of each request in ``X-Query-Count``; they are summed
+per request name into MAIS_LOADTEST_QUERIES_CSV.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import itertools
+import json
+import os
+import random
+import re
+import threading
+from collections import defaultdict
+from html.parser import HTMLParser
+from http.cookiejar import DefaultCookiePolicy
+from typing import Any
+
+from django_otp.oath import totp
+from locust import FastHttpUser, between, constant, events, task
+
+DATA: dict[str, Any] = json.loads(open(os.environ.get("MAIS_LOADTEST_USERS", "var/loadtest-users.json")).read())  # noqa: SIM115
+PEOPLE: list[dict[str, str]] = DATA["people"]
+SATURATION = os.environ.get("MAIS_LOADTEST_SATURATION") == "1"
+RECORD_LINK = re.compile(r'href="/records/([0-9a-f-]{36})/"')
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+PURPOSE = {"police_officer": "custody_detention", "custody_nurse": "custody_healthcare", "mh_practitioner": "care_planning"}
+
+_accounts: dict[str, itertools.count[int]] = defaultdict(itertools.count)
+_accounts_lock = threading.Lock()
+_queries: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # requests, total queries, most queries
+
+
+def _account(role: str) -> dict[str, Any]:
+    """The next unused account of this role; the run fails loudly when there are more virtual users than accounts."""
+    pool = [u for u in DATA["users"] if u["role"] == role]
+    with _accounts_lock:
+        n = next(_accounts[role])
+    if n >= len(pool):
+        raise RuntimeError(f"more {role} virtual users than load-test accounts ({len(pool)}): seed more")
+    return pool[n]
+
+
+@events.request.add_listener
+def _count_queries(name: str, response: Any = None, exception: Any = None, **_: Any) -> None:
+    header = response.headers.get("X-Query-Count") if response is not None and response.headers else None
+    if header is not None and exception is None:
+        entry = _queries[name]
+        entry[0] += 1
+        entry[1] += int(header)
+        entry[2] = max(entry[2], int(header))
+
+
+@events.quitting.add_listener
+def _write_queries(**_: Any) -> None:
+    path = os.environ.get("MAIS_LOADTEST_QUERIES_CSV")
+    if not path:
+        return
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["name", "requests", "mean_queries", "max_queries"])
+        for name, (n, total, most) in sorted(_queries.items()):
+            writer.writerow([name, n, f"{total / n:.2f}" if n else "", most])
+
+
+class _FormFields(HTMLParser):
+    """Every field of the page's own POST form (no action attribute), as the browser would submit it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self._textarea: str | None = None
+        self._select: str | None = None
+        self._in_form = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form" and a.get("method", "").lower() == "post" and not a.get("action"):
+            self._in_form = True  # the page's own form; the header's sign-out form has an action
+        if not self._in_form:
+            return
+        name = a.get("name")
+        if tag == "input" and name and a.get("type") not in ("submit", "button"):
+            if a.get("type") in ("checkbox", "radio"):
+                if "checked" in a:
+                    self.fields[name] = a.get("value", "on")
+            else:
+                self.fields[name] = a.get("value", "")
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.fields[name] = ""
+        elif tag == "select" and name:
+            self._select = name
+            self.fields.setdefault(name, "")
+        elif tag == "option" and self._select and "selected" in a:
+            self.fields[self._select] = a.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "form":
+            self._in_form = False
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.fields[self._textarea] += data.lstrip("\n") if not self.fields[self._textarea] else data
+
+
+class _Signed(FastHttpUser):
+    abstract = True
+    role = ""
+    wait_time = between(1.5, 2.5)
+    # The app runs with its production settings behind a TLS-terminating proxy (MAIS_BEHIND_PROXY); this is what the proxy adds.
+    default_headers = {"X-Forwarded-Proto": "https"}
+
+    def on_start(self) -> None:
+        self.account = _account(self.role)
+        # Cookies are Secure in production; here the TLS-terminating proxy is simulated, so send them over the plain hop.
+        self.client.cookiejar.set_policy(DefaultCookiePolicy(secure_protocols=("https", "wss", "http")))
+        # What a browser sends through the proxy: the https origin the CSRF check compares with.
+        public = "https://" + self.host.split("://", 1)[-1].rstrip("/")
+        self.origin = {"Origin": public, "Referer": public + "/"}
+        token = self._csrf("/login/", name="login page")
+        with self.client.post(
+            "/login/",
+            data={"csrfmiddlewaretoken": token, "username": self.account["username"], "password": self.account["password"]},
+            headers=self.origin,
+            name="login",
+            catch_response=True,
+        ) as response:
+            if "/login/verify/" not in response.url:
+                response.failure("password step did not lead to the code step")
+        key = base64.b32decode(self.account["totp_secret"])
+        token = self._csrf("/login/verify/", name="login: code page")
+        with self.client.post(
+            "/login/verify/",
+            data={"csrfmiddlewaretoken": token, "code": f"{totp(key):06d}"},
+            headers=self.origin,
+            name="login: code",
+            catch_response=True,
+        ) as response:
+            if "/login/" in response.url:
+                response.failure("code step did not sign in")
+        self.token = self._token()
+        purpose = PURPOSE.get(self.role)
+        if purpose:
+            person = random.choice(PEOPLE)
+            self.client.post(
+                f"/records/{person['id']}/",
+                data={"csrfmiddlewaretoken": self.token, "reason": purpose, "reason_detail": "Load test"},
+                headers=self.origin,
+                name="purpose",
+                allow_redirects=False,
+            )
+
+    def _csrf(self, path: str, name: str) -> str:
+        response = self.client.get(path, name=name)
+        found = CSRF.search(response.text or "")
+        return found.group(1) if found else ""
+
+    def _token(self) -> str:
+        """The CSRF secret from the cookie (Django accepts it unmasked), current after sign-in rotated it."""
+        return next((c.value or "" for c in self.client.cookiejar if c.name == "csrftoken"), "")
+
+    def view(self, subject_id: str, name: str = "record") -> str:
+        with self.client.get(f"/records/{subject_id}/", name=name, catch_response=True) as response:
+            text = response.text or ""
+            if response.status_code != 200 or 'data-testid="record-heading"' not in text:
+                response.failure(f"record page not shown ({response.status_code})")
+            return text
+
+
+class PoliceOfficer(_Signed):
+    weight = 0 if SATURATION else 6
+    role = "police_officer"
+
+    @task
+    def search_then_view(self) -> None:
+        person = random.choice(PEOPLE)
+        data = {"csrfmiddlewaretoken": self.token, "reason": "custody_detention", "reason_detail": "", "name": ""}
+        if random.random() < 0.6:
+            data["name"] = f"{person['given_names'].split()[0]} {person['family_name']}"
+            data["date_of_birth"] = person["date_of_birth"]
+        else:
+            data["name"] = person["family_name"]
+        with self.client.post("/search/", data=data, headers=self.origin, name="search", catch_response=True) as response:
+            ids = RECORD_LINK.findall(response.text or "")
+            if response.status_code != 200 or "govuk-error-summary" in (response.text or ""):
+                response.failure(f"search page not shown ({response.status_code})")
+                return
+        if ids:
+            self.view(person["id"] if person["id"] in ids else ids[0])
+
+
+class CustodyNurse(_Signed):
+    weight = 0 if SATURATION else 2
+    role = "custody_nurse"
+
+    @task
+    def view_by_id(self) -> None:
+        self.view(random.choice(PEOPLE)["id"])
+
+
+class MentalHealthPractitioner(_Signed):
+    weight = 0 if SATURATION else 1
+    role = "mh_practitioner"
+
+    @task
+    def edit(self) -> None:
+        subject_id = random.choice(self.account["caseload"])
+        self.view(subject_id)
+        path = f"/records/{subject_id}/edit/mental_health/"
+        response = self.client.get(path, name="edit: form")
+        parser = _FormFields()
+        parser.feed(response.text or "")
+        fields = parser.fields
+        if "what_helps" not in fields:
+            events.request.fire(
+                request_type="GET", name="edit: form", response_time=0, response_length=0, exception=RuntimeError("no 'what helps' field")
+            )
+            return
+        fields["what_helps"] = f"Quiet room and time to talk (reviewed {dt.datetime.now():%H:%M:%S})."
+        with self.client.post(
+            path, data=fields, headers=self.origin, name="edit: save", allow_redirects=False, catch_response=True
+        ) as saved:
+            if saved.status_code != 302:
+                saved.failure(f"edit not saved ({saved.status_code})")
+
+
+class Auditor(_Signed):
+    weight = 0 if SATURATION else 1
+    role = "auditor"
+
+    @task
+    def audit_search(self) -> None:
+        if random.random() < 0.5:
+            user = random.choice([u["username"] for u in DATA["users"] if u["role"] == "police_officer"])
+            params = {"username": user}
+        else:
+            today = dt.date.today()
+            params = {"event": "record.view", "date_from": f"{today:%d/%m/%Y}", "date_to": f"{today:%d/%m/%Y}"}
+        with self.client.get("/audit/events/", params=params, name="audit search", catch_response=True) as response:
+            if (
+                response.status_code != 200
+                or "Search the audit trail" not in (response.text or "")
+                or "govuk-error-summary" in (response.text or "")
+            ):
+                response.failure(f"audit search not shown ({response.status_code})")
+
+
+class RecordViewer(_Signed):
+    """Saturation pass: record views back to back."""
+
+    weight = 1 if SATURATION else 0
+    role = "police_officer"
+    wait_time = constant(0)
+
+    @task
+    def view_by_id(self) -> None:
+        self.view(random.choice(PEOPLE)["id"])

@@ -1,0 +1,54 @@
+"""The police search as bare SQL: ``manage.py explain_search --people var/bench/users-30000.json --runs 200``.
+
+For ``make bench``'s second cross-check: the same statement the search page
+runs (``records.selectors.search_statement``), built from the same mix of
+criteria the Locust police scenario sends (full name and date of birth six
+times in ten, surname alone otherwise), run with EXPLAIN ANALYZE on the same
+database. Prints JSON: each run's server-side execution time in ms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection
+
+from access.models import AgencyKind
+from records.selectors import SearchCriteria, search_statement
+
+
+class Command(BaseCommand):
+    help = "EXPLAIN ANALYZE the police search for sampled people; print execution times (ms) as JSON."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--people", type=Path, required=True, help="The file written by seed_loadtest_users.")
+        parser.add_argument("--runs", type=int, default=200)
+        parser.add_argument("--seed", type=int, default=11)
+
+    def handle(self, *args: Any, people: Path, runs: int, seed: int, **options: Any) -> None:
+        sample = json.loads(people.read_text())["people"]
+        rng = random.Random(seed)
+        times: list[float] = []
+        with connection.cursor() as cursor:
+            for _ in range(runs):
+                person = rng.choice(sample)
+                if rng.random() < 0.6:
+                    name = f"{person['given_names'].split()[0]} {person['family_name']}"
+                    dob = dt.datetime.strptime(person["date_of_birth"], "%d/%m/%Y").date()
+                else:
+                    name, dob = person["family_name"], None
+                criteria = SearchCriteria(name=name, date_of_birth=dob, include_aliases=True)
+                statement = search_statement(criteria, limit=settings.SEARCH_RESULT_LIMIT, agency_kind=AgencyKind.POLICE)
+                assert statement is not None
+                sql, params = statement
+                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+                plan = cursor.fetchone()[0]
+                plan = json.loads(plan) if isinstance(plan, str) else plan
+                times.append(float(plan[0]["Execution Time"]) + float(plan[0].get("Planning Time", 0.0)))
+        self.stdout.write(json.dumps({"runs": runs, "ms": times}))
