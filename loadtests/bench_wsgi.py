@@ -1,7 +1,10 @@
 """The app as ``make bench`` serves it: mais.wsgi unchanged, plus two benchmark-only instruments.
 
 - Every response carries ``X-Query-Count``: the SQL statements Django ran
-  for that request, so the results can report queries per request.
+  for the whole request (session, sign-in checks, page), and
+  ``X-Disclosure-Query-Count``: those run inside the choke point's
+  disclose_* functions (the budget issue 6 sets), so the results can report
+  both per request.
 - With MAIS_BENCH_AUDIT_NOOP=1 the audit row is not written (the chain lock,
   hash read and INSERT are skipped, and so are the alert rules that read
   the rows). Only the bench's second saturation pass
@@ -11,11 +14,17 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 import os
+import sys
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from mais.wsgi import application as django_application
+
+disclosure = importlib.import_module("access.disclosure")  # only once django.setup() has run, so not a top-level import
 
 if os.environ.get("MAIS_BENCH_AUDIT_NOOP") == "1":
     import audit.services
@@ -28,17 +37,44 @@ if os.environ.get("MAIS_BENCH_AUDIT_NOOP") == "1":
     audit.services.evaluate_alerts = lambda *args, **kwargs: None
 
 
+_local = threading.local()
+
+
+def _inside_choke_point(function: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _local.depth = getattr(_local, "depth", 0) + 1
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _local.depth -= 1
+
+    return wrapper
+
+
+# The views import these by name when the URLconf first loads, after this module has run.
+for _name in [n for n in dir(disclosure) if n.startswith("disclose_")]:
+    _wrapped = _inside_choke_point(getattr(disclosure, _name))
+    setattr(disclosure, _name, _wrapped)
+    for _module in list(sys.modules.values()):
+        if _module is not None and _module is not disclosure and getattr(_module, _name, None) is not None:
+            setattr(_module, _name, _wrapped)
+
+
 def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
     from django.db import connection
 
-    count = [0]
+    count = [0, 0]
 
     def counter(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
         count[0] += 1
+        if getattr(_local, "depth", 0):
+            count[1] += 1
         return execute(sql, params, many, context)
 
     def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        return start_response(status, [*headers, ("X-Query-Count", str(count[0]))], exc_info)
+        extra = [("X-Query-Count", str(count[0])), ("X-Disclosure-Query-Count", str(count[1]))]
+        return start_response(status, [*headers, *extra], exc_info)
 
     with connection.execute_wrapper(counter):
         return django_application(environ, start)

@@ -16,8 +16,9 @@ Scenarios (weights are the share of virtual users):
 
 Names and subject ids go in POST bodies or paths exactly as the browser
 sends them. When the app runs with loadtests/bench_wsgi.py it returns the
-number of SQL queries of each request in ``X-Query-Count``; they are summed
-per request name into MAIS_LOADTEST_QUERIES_CSV.
+number of SQL queries of each request in ``X-Query-Count`` (and of its choke
+point calls in ``X-Disclosure-Query-Count``); they are summed per request
+name into MAIS_LOADTEST_QUERIES_CSV.
 """
 
 from __future__ import annotations
@@ -42,13 +43,18 @@ from locust import FastHttpUser, between, constant, events, task
 DATA: dict[str, Any] = json.loads(open(os.environ.get("MAIS_LOADTEST_USERS", "var/loadtest-users.json")).read())  # noqa: SIM115
 PEOPLE: list[dict[str, str]] = DATA["people"]
 SATURATION = os.environ.get("MAIS_LOADTEST_SATURATION") == "1"
+# The smoke test in make test: exactly one virtual user per mixed scenario, whatever the weights.
+SMOKE = os.environ.get("MAIS_LOADTEST_SMOKE") == "1"
 RECORD_LINK = re.compile(r'href="/records/([0-9a-f-]{36})/"')
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-PURPOSE = {"police_officer": "custody_detention", "custody_nurse": "custody_healthcare", "mh_practitioner": "care_planning"}
+PURPOSE = {"police_officer": "custody_detention", "custody_nurse": "custody_detention", "mh_practitioner": "care_planning"}
+# The scheme the browser sees: https behind the production proxy; http for the smoke test against Django's test server.
+PUBLIC_SCHEME = os.environ.get("MAIS_LOADTEST_PUBLIC_SCHEME", "https")
 
 _accounts: dict[str, itertools.count[int]] = defaultdict(itertools.count)
 _accounts_lock = threading.Lock()
-_queries: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # requests, total queries, most queries
+# requests, total and most queries per request, total and most inside the choke point
+_queries: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
 
 
 def _account(role: str) -> dict[str, Any]:
@@ -63,12 +69,15 @@ def _account(role: str) -> dict[str, Any]:
 
 @events.request.add_listener
 def _count_queries(name: str, response: Any = None, exception: Any = None, **_: Any) -> None:
-    header = response.headers.get("X-Query-Count") if response is not None and response.headers else None
-    if header is not None and exception is None:
+    headers = response.headers if response is not None and response.headers else {}
+    whole, choke = headers.get("X-Query-Count"), headers.get("X-Disclosure-Query-Count")
+    if whole is not None and exception is None:
         entry = _queries[name]
         entry[0] += 1
-        entry[1] += int(header)
-        entry[2] = max(entry[2], int(header))
+        entry[1] += int(whole)
+        entry[2] = max(entry[2], int(whole))
+        entry[3] += int(choke or 0)
+        entry[4] = max(entry[4], int(choke or 0))
 
 
 @events.quitting.add_listener
@@ -78,9 +87,9 @@ def _write_queries(**_: Any) -> None:
         return
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["name", "requests", "mean_queries", "max_queries"])
-        for name, (n, total, most) in sorted(_queries.items()):
-            writer.writerow([name, n, f"{total / n:.2f}" if n else "", most])
+        writer.writerow(["name", "requests", "mean_queries", "max_queries", "mean_choke_point_queries", "max_choke_point_queries"])
+        for name, (n, total, most, choke, choke_most) in sorted(_queries.items()):
+            writer.writerow([name, n, f"{total / n:.2f}" if n else "", most, f"{choke / n:.2f}" if n else "", choke_most])
 
 
 class _FormFields(HTMLParser):
@@ -140,7 +149,7 @@ class _Signed(FastHttpUser):
         # Cookies are Secure in production; here the TLS-terminating proxy is simulated, so send them over the plain hop.
         self.client.cookiejar.set_policy(DefaultCookiePolicy(secure_protocols=("https", "wss", "http")))
         # What a browser sends through the proxy: the https origin the CSRF check compares with.
-        public = "https://" + self.host.split("://", 1)[-1].rstrip("/")
+        public = f"{PUBLIC_SCHEME}://" + self.host.split("://", 1)[-1].rstrip("/")
         self.origin = {"Origin": public, "Referer": public + "/"}
         token = self._csrf("/login/", name="login page")
         with self.client.post(
@@ -167,13 +176,16 @@ class _Signed(FastHttpUser):
         purpose = PURPOSE.get(self.role)
         if purpose:
             person = random.choice(PEOPLE)
-            self.client.post(
+            with self.client.post(
                 f"/records/{person['id']}/",
                 data={"csrfmiddlewaretoken": self.token, "reason": purpose, "reason_detail": "Load test"},
                 headers=self.origin,
                 name="purpose",
                 allow_redirects=False,
-            )
+                catch_response=True,
+            ) as response:
+                if response.status_code != 302:
+                    response.failure(f"reason for access not accepted ({response.status_code})")
 
     def _csrf(self, path: str, name: str) -> str:
         response = self.client.get(path, name=name)
@@ -194,6 +206,7 @@ class _Signed(FastHttpUser):
 
 class PoliceOfficer(_Signed):
     weight = 0 if SATURATION else 6
+    fixed_count = 1 if SMOKE else 0
     role = "police_officer"
 
     @task
@@ -216,6 +229,7 @@ class PoliceOfficer(_Signed):
 
 class CustodyNurse(_Signed):
     weight = 0 if SATURATION else 2
+    fixed_count = 1 if SMOKE else 0
     role = "custody_nurse"
 
     @task
@@ -225,6 +239,7 @@ class CustodyNurse(_Signed):
 
 class MentalHealthPractitioner(_Signed):
     weight = 0 if SATURATION else 1
+    fixed_count = 1 if SMOKE else 0
     role = "mh_practitioner"
 
     @task
@@ -251,6 +266,7 @@ class MentalHealthPractitioner(_Signed):
 
 class Auditor(_Signed):
     weight = 0 if SATURATION else 1
+    fixed_count = 1 if SMOKE else 0
     role = "auditor"
 
     @task

@@ -29,6 +29,7 @@ logger = logging.getLogger("mais")
 OPEN_URL_NAMES = {"login", "logout", "health", "password-reset", "password-reset-done"}
 NEEDS_PASSWORD_ONLY = {"otp-verify", "otp-enrol"}
 AUTH_AT = "mais_auth_at"
+TOUCHED_AT = "mais_touched_at"
 
 
 class RequestIdMiddleware:
@@ -52,6 +53,9 @@ class SessionLimitsMiddleware:
             if started is None or time.time() - started > settings.SESSION_ABSOLUTE_SECONDS:
                 logout(request)
                 return redirect(f"{settings.LOGIN_URL_PATH}?expired=1")
+            now = time.time()
+            if now - request.session.get(TOUCHED_AT, 0) >= settings.SESSION_REFRESH_SECONDS:
+                request.session[TOUCHED_AT] = now  # saved with a fresh idle expiry
         return self.get_response(request)
 
 

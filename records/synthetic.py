@@ -86,7 +86,13 @@ _issued: set[str] = set()
 
 
 def synthetic_nhs_number(rng: random.Random) -> str:
-    """A valid NHS number from the synthetic range, never issued twice in this process."""
+    """A valid NHS number from the synthetic range, never issued twice in this process.
+
+    The range holds about 909,000 valid numbers; drawing at random slows as it fills, so this
+    refuses past 500,000 rather than loop for ever (bulk seeding does not use it).
+    """
+    if len(_issued) >= 500_000:
+        raise RuntimeError("the synthetic NHS number range is nearly used up in this process")
     while True:
         stem = f"999{rng.randrange(0, 10**6):06d}"
         check = nhs_number.calculate_checksum(stem)
@@ -130,8 +136,14 @@ def subject_values(
     given: str | None = None,
     dob: dt.date | None = None,
     today: dt.date | None = None,
+    identifiers: bool = True,
 ) -> dict[str, Any]:
-    """Model field values of one plausible synthetic subject, every item filled."""
+    """Model field values of one plausible synthetic subject, every item filled.
+
+    ``identifiers=False`` leaves the four identifiers to the caller (None here):
+    bulk seeding derives them from the row number instead, because the
+    synthetic NHS number range is too small to draw a million at random.
+    """
     today = today or dt.date.today()
     sex = rng.choice(["male", "male", "male", "female"])
     given = given or (fake.first_name_male() if sex == "male" else fake.first_name_female())
@@ -157,10 +169,10 @@ def subject_values(
         "aliases": aliases,
         "date_of_birth": dob,
         "sex": sex,
-        "nhs_number": synthetic_nhs_number(rng),
-        "pnc_id": synthetic_pnc_id(rng),
-        "prison_number": synthetic_prison_number(rng),
-        "cro_number": synthetic_cro_number(rng) if rng.random() < 0.7 else None,
+        "nhs_number": synthetic_nhs_number(rng) if identifiers else None,
+        "pnc_id": synthetic_pnc_id(rng) if identifiers else None,
+        "prison_number": synthetic_prison_number(rng) if identifiers else None,
+        "cro_number": synthetic_cro_number(rng) if identifiers and rng.random() < 0.7 else None,
         "release_date": released,
         "releasing_prison": rng.choice(_codes("establishment")[:-1]),
         "diagnosis_group": group,

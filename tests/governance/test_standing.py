@@ -24,10 +24,20 @@ def test_standing_agrees_with_the_three_lookups(priya_police, morgan_mh, nia_nur
     now = timezone.now()
     # Priya broke the glass on one record; an older, expired grant on the other must not count.
     EmergencyAccess.objects.create(
-        user=priya_police, subject=mine, reason_code="risk_to_life", reason_text="x", started_at=now, expires_at=now + dt.timedelta(minutes=30)
+        user=priya_police,
+        subject=mine,
+        reason_code="risk_to_life",
+        reason_text="x",
+        started_at=now,
+        expires_at=now + dt.timedelta(minutes=30),
     )
     EmergencyAccess.objects.create(
-        user=priya_police, subject=elsewhere, reason_code="risk_to_life", reason_text="x", started_at=now, expires_at=now - dt.timedelta(minutes=1)
+        user=priya_police,
+        subject=elsewhere,
+        reason_code="risk_to_life",
+        reason_text="x",
+        started_at=now,
+        expires_at=now - dt.timedelta(minutes=1),
     )
     # An agreement for custody only, and one that has ended: coverage must differ by purpose and ignore the ended one.
     narrow = SharingAgreement.objects.create(

@@ -146,7 +146,7 @@ class Command(BaseCommand):
 
     def _values(self, rng: random.Random, fake: Faker, n: int, taken: dict[str, set[str]]) -> dict[str, Any]:
         family = rng.choice(rng.choice(VARIANT_PAIRS)) if rng.random() < 0.02 else None
-        values = subject_values(rng, fake, family=family)
+        values = subject_values(rng, fake, family=family, identifiers=False)
         values["consent_recorded_by"] = SYNTHETIC_MARK
         stem = f"999{(n * NHS_STEP) % 10**6:06d}" if n < 10**6 else ""
         check = nhs_number.calculate_checksum(stem) if stem else None

@@ -1,0 +1,47 @@
+"""A few seconds of the Locust scenarios against the test server, so loadtests/locustfile.py cannot rot.
+
+Not a measurement (``make bench`` measures): it proves each scenario signs in
+through the real password and TOTP steps and completes its requests.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from django.core.management import call_command
+
+from audit.models import AuditEvent
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_scenario_runs_without_failures(live_server, tmp_path):
+    call_command("seed_subjects", count=60, teams=2, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    users = tmp_path / "users.json"
+    call_command("seed_loadtest_users", police=3, nurses=1, mh=1, auditors=1, sample=40, out=users, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    locust = shutil.which("locust", path=str(Path(sys.executable).parent))
+    assert locust, "locust is in requirements/dev.lock"
+    env = {
+        **os.environ,
+        "MAIS_LOADTEST_USERS": str(users),
+        "MAIS_LOADTEST_PUBLIC_SCHEME": "http",
+        "MAIS_LOADTEST_SMOKE": "1",
+        "MAIS_LOADTEST_QUERIES_CSV": str(tmp_path / "queries.csv"),
+    }
+    command = [locust, "-f", "loadtests/locustfile.py", "--headless", "--only-summary", "-u", "4", "-r", "4", "-t", "8s"]
+    command += ["--host", live_server.url, "--csv", str(tmp_path / "smoke"), "--loglevel", "WARNING", "--exit-code-on-error", "0"]
+    subprocess.run(command, cwd=ROOT, env=env, check=True, timeout=90)  # noqa: S603
+    with open(tmp_path / "smoke_stats.csv", newline="") as handle:
+        stats = {row["Name"]: row for row in csv.DictReader(handle)}
+    failures = (tmp_path / "smoke_failures.csv").read_text()
+    assert stats["Aggregated"]["Failure Count"] == "0", failures
+    for name in ("login", "login: code", "purpose", "search", "record", "edit: form", "edit: save", "audit search"):
+        assert name in stats and int(stats[name]["Request Count"]) > 0, f"{name} never ran"
+    # What the scenarios did is in the audit trail, under each virtual user's own account.
+    actors = set(AuditEvent.objects.filter(event="record.view").values_list("actor_username", flat=True))
+    assert {"lt-police-001", "lt-nurse-001", "lt-mh-001"} <= actors
