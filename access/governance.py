@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +95,11 @@ def agreement_coverage(principal: Principal, purpose_code: str, today: dt.date |
     rows = SharingAgreement.objects.filter(parties=principal.agency_id, starts_on__lte=today, ends_on__gte=today).values_list(
         "reference", "items", "purposes"
     )
+    return _coverage(rows, purpose_code)
+
+
+def _coverage(rows: Iterable[tuple[str, list[str], list[str]]], purpose_code: str) -> Coverage:
+    """Agreements in force as (reference, items, purposes) rows, to what they cover for this purpose and any."""
     for_purpose: set[str] = set()
     any_purpose: set[str] = set()
     references = []
@@ -185,13 +190,5 @@ def subject_standing(principal: Principal, subject_id: uuid.UUID, purpose_code: 
         on_caseload, e_id, e_reason, e_expires, agreements = cursor.fetchone()
     if isinstance(agreements, str):
         agreements = json.loads(agreements)
-    for_purpose: set[str] = set()
-    any_purpose: set[str] = set()
-    references = []
-    for reference, items, purposes in agreements:
-        references.append(reference)
-        any_purpose.update(items)
-        if purpose_code in purposes:
-            for_purpose.update(items)
     emergency = EmergencyGrant(e_id, e_reason, e_expires) if e_id is not None else None
-    return Standing(bool(on_caseload), emergency, Coverage(frozenset(for_purpose), frozenset(any_purpose), tuple(sorted(references))))
+    return Standing(bool(on_caseload), emergency, _coverage(agreements, purpose_code))
