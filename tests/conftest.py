@@ -51,6 +51,7 @@ def _fresh_policy_cache():
 def _allow_audit_flush(request):
     """Django flushes transactional test databases with TRUNCATE; the audit trigger allows it only when asked."""
     if {"transactional_db", "live_server"} & set(request.fixturenames):
+        request.getfixturevalue("transactional_db")  # set up first, whatever order the test lists its fixtures in
         with connection.cursor() as cursor:
             cursor.execute("SET mais.allow_audit_truncate = on")
     yield

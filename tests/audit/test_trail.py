@@ -54,6 +54,42 @@ def test_chain_links_each_row_to_the_previous(db):
     assert verify_chain().ok
 
 
+def test_concurrent_writers_keep_one_unbroken_chain(transactional_db):
+    """Each append reads the chain's tip only after taking the chain lock (audit_chain_tip).
+
+    Writers hold their transaction open a moment after appending, so the others queue on the lock;
+    a tip read with a snapshot taken before the lock was granted would link two rows to one parent.
+    """
+    import threading
+    import time
+
+    from django.db import connections
+
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(8):
+                with transaction.atomic():
+                    audit_record(event="test.event", context=RequestContext(f"w{n}-{i}"), about=Subject, detail={"w": n, "i": i})
+                    time.sleep(0.003)
+        except BaseException as exc:  # noqa: BLE001 (reported by the main thread)
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    rows = list(AuditEvent.objects.filter(event="test.event").order_by("id").values_list("prev_hash", "hash"))
+    assert len(rows) == 32
+    assert len({prev for prev, _ in rows}) == 32  # no two rows share a parent: the chain never forked
+    assert verify_chain().ok
+
+
 def _tamper(sql: str, params: list) -> None:
     with connection.cursor() as cursor:
         # A database superuser can bypass triggers; the hash chain is what still catches them.
