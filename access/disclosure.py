@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from access.display import display_item
+from access.explain import Why, basis_text, explain_shown, explain_withheld
 from access.governance import (
     GOVERNANCE_FIELDS,
     WITHHELD_REASONS,
@@ -169,6 +170,8 @@ class ItemView:
     freshness: Freshness | None = None
     # The stored values of a shown item ({model field: value}), for API and FHIR consumers.
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    # "Why can I see this?": the rule that decided this item (record page only).
+    why: Why | None = None
 
     @property
     def withheld(self) -> bool:
@@ -318,6 +321,15 @@ def _check_visible(principal: Principal, access: _Access, values: Mapping[str, A
         raise PermissionError("consent")
 
 
+@dataclass(frozen=True)
+class _Explainer:
+    """The facts behind one disclosure, for "Why can I see this?"."""
+
+    access: _Access
+    basis: str
+    purpose_label: str
+
+
 def _item_view(
     item: ItemSpec,
     principal: Principal,
@@ -328,16 +340,44 @@ def _item_view(
     provenance: Provenance | None = None,
     writable: bool = False,
     freshness: Freshness | None = None,
+    explainer: _Explainer | None = None,
 ) -> ItemView:
     if item.code not in shown:
         if principal.previewing and item.code in principal.grants.readable:
             return ItemView(item.code, item.label, item.help_text, item.kind, "preview_hidden")
         reason = withheld_reason(item.code, principal, coverage) or "role"
-        return ItemView(item.code, item.label, item.help_text, item.kind, "withheld", reason=reason)
+        why = (
+            explain_withheld(code=item.code, principal=principal, reason=reason, coverage=coverage, purpose_label=explainer.purpose_label)
+            if explainer
+            else None
+        )
+        return ItemView(item.code, item.label, item.help_text, item.kind, "withheld", reason=reason, why=why)
     lines, definitions = display_item(item, values, term_lookup)
     raw = MappingProxyType({f: values[f] for f in item.model_fields})
+    why = None
+    if explainer is not None:
+        why = explain_shown(
+            code=item.code,
+            principal=principal,
+            on_caseload=explainer.access.on_caseload,
+            coverage=explainer.access.coverage,
+            emergency=explainer.access.emergency,
+            basis=explainer.basis,
+            purpose_label=explainer.purpose_label,
+        )
     return ItemView(
-        item.code, item.label, item.help_text, item.kind, "shown", lines, definitions, provenance, writable, freshness=freshness, raw=raw
+        item.code,
+        item.label,
+        item.help_text,
+        item.kind,
+        "shown",
+        lines,
+        definitions,
+        provenance,
+        writable,
+        freshness=freshness,
+        raw=raw,
+        why=why,
     )
 
 
@@ -471,6 +511,9 @@ def disclose_subject(
                     provenance[code] = Provenance(change.agency_name, change.changed_by_name, change.changed_at)
             now = timezone.now()
             term_lookup = terms()
+            explainer = _Explainer(
+                access, basis_text(values, term_lookup), term_lookup.get(("access_reason", purpose.code), (purpose.code, ""))[0]
+            )
             sections = tuple(
                 SectionView(
                     code,
@@ -486,6 +529,7 @@ def disclose_subject(
                             provenance.get(item.code),
                             item.code in writable,
                             _freshness(item, reviewed.get(item.code), now),
+                            explainer,
                         )
                         for item in ITEMS
                         if item.section == code

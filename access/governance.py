@@ -26,7 +26,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
@@ -53,6 +53,9 @@ class Coverage:
     for_purpose: frozenset[str]
     any_purpose: frozenset[str]
     references: tuple[str, ...]
+    # item code -> references of the agreements covering it for this purpose / for any purpose ("Why can I see this?").
+    sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    other_sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -103,12 +106,23 @@ def _coverage(rows: Iterable[tuple[str, list[str], list[str]]], purpose_code: st
     for_purpose: set[str] = set()
     any_purpose: set[str] = set()
     references = []
+    sources: dict[str, set[str]] = {}
+    other_sources: dict[str, set[str]] = {}
     for reference, items, purposes in rows:
         references.append(reference)
         any_purpose.update(items)
+        covering = sources if purpose_code in purposes else other_sources
         if purpose_code in purposes:
             for_purpose.update(items)
-    return Coverage(frozenset(for_purpose), frozenset(any_purpose), tuple(sorted(references)))
+        for item in items:
+            covering.setdefault(item, set()).add(reference)
+    return Coverage(
+        frozenset(for_purpose),
+        frozenset(any_purpose),
+        tuple(sorted(references)),
+        {k: tuple(sorted(v)) for k, v in sources.items()},
+        {k: tuple(sorted(v)) for k, v in other_sources.items()},
+    )
 
 
 def active_emergency(principal: Principal, subject_id: uuid.UUID) -> EmergencyGrant | None:

@@ -14,7 +14,9 @@ Rules:
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from django.contrib.auth.models import Group
 from django.db.models import Max
@@ -29,6 +31,11 @@ class RoleGrants:
     readable: frozenset[str]
     writable_anywhere: frozenset[str]
     writable_on_caseload: frozenset[str]
+    # item code -> the roles (codes) whose grant lets the user read it, for "Why can I see this?".
+    readers: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+
+    def granted_by(self, item_code: str) -> tuple[str, ...]:
+        return self.readers.get(item_code, ())
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,7 @@ def _load_grants(role_codes: frozenset[str]) -> RoleGrants:
     readable: set[str] = set()
     anywhere: set[str] = set()
     caseload: set[str] = set()
+    readers: dict[str, list[str]] = {}
     roles = Role.objects.filter(code__in=role_codes).select_related("group")
     for role in roles:
         group: Group = role.group
@@ -91,8 +99,15 @@ def _load_grants(role_codes: frozenset[str]) -> RoleGrants:
         view_codes = set(view.values_list("code", flat=True))
         change_codes = set(change.values_list("code", flat=True))
         readable |= view_codes | change_codes
+        for code in view_codes | change_codes:
+            readers.setdefault(code, []).append(role.code)
         (caseload if role.writes_need_caseload else anywhere).update(change_codes)
-    return RoleGrants(frozenset(readable), frozenset(anywhere), frozenset(caseload))
+    return RoleGrants(
+        frozenset(readable),
+        frozenset(anywhere),
+        frozenset(caseload),
+        MappingProxyType({code: tuple(sorted(roles_)) for code, roles_ in readers.items()}),
+    )
 
 
 def grants_for(role_codes: frozenset[str], version: int) -> RoleGrants:
