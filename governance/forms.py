@@ -88,3 +88,27 @@ class DisposeForm(GovukFormMixin, forms.Form):
 
 class HoldForm(GovukFormMixin, forms.Form):
     reason = forms.CharField(label="Reason for the hold", max_length=500, help_text="For example a claim or inquiry reference.")
+
+
+class ProtocolConfirmForm(GovukFormMixin, forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    confirm = forms.BooleanField(
+        label="I have read the information-sharing protocol and will share in line with it",
+        error_messages={"required": "Tick the box to confirm you have read the protocol."},
+    )
+
+
+class ProtocolPublishForm(GovukFormMixin, forms.Form):
+    title = forms.CharField(label="Title", max_length=200, error_messages={"required": "Enter a title."})
+    body = forms.CharField(
+        label="Text of the protocol",
+        widget=forms.Textarea(attrs={"rows": 18}),
+        help_text="Plain text; a blank line starts a new paragraph.",
+        error_messages={"required": "Enter the text of the protocol."},
+    )
+    change_summary = forms.CharField(
+        label="What changed",
+        max_length=500,
+        help_text="Shown to users when they confirm the new version.",
+        error_messages={"required": "Say what changed, so users know what to read."},
+    )

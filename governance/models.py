@@ -105,3 +105,36 @@ class DisposedRecord(models.Model):
 
     class Meta:
         ordering = ["-disposed_at"]
+
+
+class ProtocolVersion(models.Model):
+    """One published version of the network's information-sharing protocol; the highest number is in force.
+
+    Versions are never edited: an administrator's change publishes a new one, and a new one needs a new
+    confirmation from every user, so the record of who confirmed which words stays true.
+    """
+
+    number = models.PositiveIntegerField(unique=True)
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    change_summary = models.CharField(max_length=500, blank=True)
+    published_by = models.CharField(max_length=200)
+    published_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-number"]
+
+    def __str__(self) -> str:
+        return f"{self.title} (version {self.number})"
+
+
+class Attestation(models.Model):
+    """A user's confirmation that they read one protocol version. A new row each time: the history is the evidence."""
+
+    user = models.ForeignKey("access.User", on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey(ProtocolVersion, on_delete=models.PROTECT, related_name="attestations")
+    confirmed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-confirmed_at"]
+        indexes = [models.Index(fields=["user", "-confirmed_at"], name="attestation_user_latest")]

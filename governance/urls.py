@@ -7,6 +7,8 @@ urlpatterns = [
     path("admin/agreements/", views.agreements, name="admin-agreements"),
     path("admin/agreements/new/", views.agreement_edit, name="admin-agreement-new"),
     path("admin/agreements/<int:agreement_id>/", views.agreement_edit, name="admin-agreement"),
+    path("protocol/", views.protocol, name="protocol"),
+    path("admin/protocol/", views.protocol_admin, name="admin-protocol"),
     path("admin/retention/", views.retention, name="admin-retention"),
     path("admin/retention/<uuid:subject_id>/", views.retention_decide, name="admin-retention-decide"),
 ]

@@ -12,12 +12,22 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from access import web
 from access.disclosure import NotFound, disclose_retention_queue
 from audit.services import Purpose
-from governance.forms import AgreementForm, DisposeForm, EmergencyAccessForm, HoldForm, RetainForm
+from governance.forms import (
+    AgreementForm,
+    DisposeForm,
+    EmergencyAccessForm,
+    HoldForm,
+    ProtocolConfirmForm,
+    ProtocolPublishForm,
+    RetainForm,
+)
 from governance.models import DisposedRecord, LegalHold, SharingAgreement
+from governance.protocol import ProtocolRefused, attestation_overview, current_protocol, protocol_attest, protocol_publish
 from governance.selectors import agreements_all, agreements_expiring
 from governance.services import (
     AgreementInput,
@@ -188,4 +198,47 @@ def retention_decide(request: HttpRequest, subject_id: uuid.UUID) -> HttpRespons
             "hold_form": hold_form,
             "tombstone": DisposedRecord.objects.filter(subject_id=subject_id).first(),
         },
+    )
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or "/"
+    return target if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) and target.startswith("/") else "/"
+
+
+def protocol(request: HttpRequest) -> HttpResponse:
+    """The protocol in force; confirming it opens the rest of the service (mais.middleware.RequireAttestationMiddleware)."""
+    current = current_protocol()
+    form = ProtocolConfirmForm(request.POST or None, initial={"version": current.pk if current else None})
+    if request.method == "POST" and current is not None and form.is_valid():
+        try:
+            protocol_attest(actor=web.principal(request), version_id=form.cleaned_data["version"], context=web.context(request))
+        except ProtocolRefused as exc:
+            messages.error(request, str(exc))
+            return redirect(f"{request.path}?next={_safe_next(request)}")
+        messages.success(request, f"Thank you. You confirmed version {current.number} of the protocol.")
+        return redirect(_safe_next(request))
+    return render(request, "governance/protocol.html", {"protocol": current, "form": form, "next": _safe_next(request)})
+
+
+@admin_only
+def protocol_admin(request: HttpRequest) -> HttpResponse:
+    """Administrators publish a new version (never edit an old one) and see who has confirmed which."""
+    current = current_protocol()
+    initial = {"title": current.title, "body": current.body} if current else {"title": "Information-sharing protocol"}
+    form = ProtocolPublishForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = protocol_publish(actor=web.principal(request), context=web.context(request), **form.cleaned_data)
+        except ProtocolRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Version {version.number} published. Every user confirms it before their next page.")
+            return redirect("admin-protocol")
+    overview = attestation_overview()
+    counts = {state: sum(1 for a in overview if a.state == state) for state in ("current", "expired", "old_version", "never")}
+    return render(
+        request,
+        "governance/protocol_admin.html",
+        {"protocol": current, "form": form, "overview": overview, "counts": counts, "months": settings.ATTESTATION_MONTHS},
     )

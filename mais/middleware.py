@@ -7,6 +7,9 @@ Rules:
   and 10 hours after sign-in, whatever the activity.
 - Pages are never cached by browsers or proxies (record content).
 - If the audit trail cannot be written the user gets a 503 and no data.
+- A signed-in user who has not confirmed the information-sharing protocol in
+  force, or whose confirmation is older than ``ATTESTATION_MONTHS``, sees
+  only the protocol page until they confirm it (governance/protocol.py).
 """
 
 from __future__ import annotations
@@ -20,14 +23,18 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
+from django.utils.http import urlencode
 
 from audit.services import AuditUnavailable
+from governance.protocol import confirmed_until, version_in_force
 
 logger = logging.getLogger("mais")
 
 OPEN_URL_NAMES = {"login", "logout", "health", "password-reset", "password-reset-done"}
 NEEDS_PASSWORD_ONLY = {"otp-verify", "otp-enrol"}
+ATTESTATION_OPEN = OPEN_URL_NAMES | NEEDS_PASSWORD_ONLY | {"protocol"}
+ATTESTED = "mais_attested"
 AUTH_AT = "mais_auth_at"
 TOUCHED_AT = "mais_touched_at"
 
@@ -67,10 +74,7 @@ class RequireSecondFactorMiddleware:
         if request.path.startswith(settings.STATIC_URL) or request.path_info.startswith("/api/"):
             # The API authenticates client systems with credentials (api/auth.py), never with sessions.
             return self.get_response(request)
-        try:
-            name = resolve(request.path_info).url_name
-        except Resolver404:
-            name = None
+        name = _url_name(request)
         if name in OPEN_URL_NAMES:
             return self.get_response(request)
         user = request.user
@@ -81,6 +85,48 @@ class RequireSecondFactorMiddleware:
         # is_verified() is added by django_otp.middleware.OTPMiddleware.
         if not user.is_verified():  # type: ignore[attr-defined]
             return redirect("otp-verify")
+        return self.get_response(request)
+
+
+def _url_name(request: HttpRequest) -> str | None:
+    """The resolved URL name, resolved once per request for both gates."""
+    if not hasattr(request, "_mais_url_name"):
+        try:
+            name: str | None = resolve(request.path_info).url_name
+        except Resolver404:
+            name = None
+        request._mais_url_name = name  # type: ignore[attr-defined]
+    return request._mais_url_name  # type: ignore[attr-defined,no-any-return]
+
+
+class RequireAttestationMiddleware:
+    """Runs after the second-factor gate: only verified users get here on a closed URL."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            request.path.startswith(settings.STATIC_URL)
+            or request.path_info.startswith("/api/")
+            or not user.is_authenticated
+            or not user.is_verified()  # type: ignore[attr-defined]
+            or _url_name(request) in ATTESTATION_OPEN
+        ):
+            return self.get_response(request)
+        current = version_in_force()
+        if current is None:
+            return self.get_response(request)
+        stored = request.session.get(ATTESTED)
+        now = time.time()
+        if not stored or stored.get("version") != current.id or now >= stored.get("until", 0):
+            until = confirmed_until(user_id=user.pk, version_id=current.id)
+            if until is None or until.timestamp() <= now:
+                request.session.pop(ATTESTED, None)
+                target = request.get_full_path() if request.method == "GET" else "/"
+                return redirect(f"{reverse('protocol')}?{urlencode({'next': target})}")
+            request.session[ATTESTED] = {"version": current.id, "until": until.timestamp()}
         return self.get_response(request)
 
 

@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "mais.middleware.SessionLimitsMiddleware",
     "mais.middleware.RequireSecondFactorMiddleware",
+    "mais.middleware.RequireAttestationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -267,6 +268,8 @@ REVIEW_DAYS = {
 }
 # Years after the later of last release and last activity when a record is due for review, per record class.
 RETENTION_YEARS = env_schedule("MAIS_RETENTION_SCHEDULE", {"standard": 6, "mappa": 10})
+# Every user confirms the information-sharing protocol before first access and again after this many months.
+ATTESTATION_MONTHS = env_int("MAIS_ATTESTATION_MONTHS", 12, minimum=1, maximum=36)
 AGREEMENT_EXPIRY_WARNING_DAYS = env_int("MAIS_AGREEMENT_EXPIRY_WARNING_DAYS", 30, minimum=1)
 
 # Notifications (notifications/): email through Django's email framework, console in development.

@@ -15,6 +15,7 @@ from access.models import Agency, AgencyKind, Role, Team, User
 from access.policy import clear_policy_cache
 from api.services import api_client_register, api_credential_issue
 from audit.services import RequestContext
+from governance.protocol import clear_protocol_cache
 from tests.factories import PASSWORD, join_network_agreement, make_subject, make_team, make_user
 
 API_CTX = RequestContext("api-test", "127.0.0.1")
@@ -43,8 +44,10 @@ def _fast_password_hasher(settings):
 @pytest.fixture(autouse=True)
 def _fresh_policy_cache():
     clear_policy_cache()
+    clear_protocol_cache()
     yield
     clear_policy_cache()
+    clear_protocol_cache()
 
 
 @pytest.fixture(autouse=True)

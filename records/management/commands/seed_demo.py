@@ -22,10 +22,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.models import GroupObjectPermission  # noqa: F401
 
 from access.models import Agency, AgencyKind, Role, Team, User
+from access.policy import principal_for
 from api.models import ApiClient
 from api.services import api_client_register, api_credential_issue
 from audit.services import RequestContext, audit_record
-from governance.models import SharingAgreement
+from governance.models import ProtocolVersion, SharingAgreement
+from governance.protocol import protocol_publish
 from records.dataset import ITEMS
 from records.models import ItemChange, Subject, SubjectGroupObjectPermission
 from records.services import _json_value, _sync_search_names
@@ -46,7 +48,7 @@ USERS = [
     ("police", "Priya", "Constable", "police_officer", "merseyside-police", None),
     ("nurse", "Nia", "Custody", "custody_nurse", "custody-health", None),
     ("fme", "Farid", "Examiner", "forensic_medical_examiner", "custody-health", None),
-    ("liaison", "Lena", "Diversion", "liaison_diversion", "mersey-mh-trust", None),
+    ("liaison", "Lena", "Diversion", "liaison_diversion", "mersey-mh-trust", "Liverpool Liaison and Diversion"),
     ("inreach", "Ian", "Inreach", "prison_inreach", "hmp-health", None),
     ("dualdx", "Dara", "Dual", "dual_diagnosis", "hmp-health", None),
     ("probation", "Pat", "Manager", "probation_officer", "probation-nw", None),
@@ -54,6 +56,24 @@ USERS = [
     ("admin", "Ada", "Administrator", "administrator", "mersey-mh-trust", None),
     ("auditor", "Aud", "Governance", "auditor", "mersey-mh-trust", None),
 ]
+
+DEMO_PROTOCOL = """This protocol is agreed by the partner agencies of the network. It applies every time you search MAIS, read a record, record information in it, or share what you learned from it with anyone else.
+
+1. Share to keep people safe. Information about a person with severe mental illness leaving prison is shared so that police, custody, liaison and diversion, prison and probation staff can keep that person and others safe. Not sharing can also cause harm.
+
+2. Give your reason. Every search and every record you open asks why. Choose the reason that is true and add words where they help; an auditor may ask you about it.
+
+3. Use only what you need. MAIS shows you only the items your role and your agency's data-sharing agreement allow. Do not copy more than you need into other systems.
+
+4. Respect consent and its limits. If a person has withdrawn consent, only the owning team can see the record. Sharing without consent needs a lawful basis, which the record states.
+
+5. Emergency access is for emergencies. Use "Request emergency access" only when someone is at immediate risk. It lasts an hour at most and every use is reviewed.
+
+6. Record what you share outside MAIS. When you pass information to someone outside the system (a GP, a housing provider), record the decision in MAIS: purpose, necessity, what was shared and with whom, and the lawful basis.
+
+7. Tell partners what happened. When you receive a referral, record whether the person engaged and the outcome, so that the referring agency hears back.
+
+8. Report concerns. If you think information was seen or shared wrongly, tell your information governance lead the same day."""
 
 
 class Command(BaseCommand):
@@ -68,6 +88,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             credentials = self._users(existing)
             self._agreements()
+            self._protocol()
             created = self._subjects(subjects)
             self._api_client()
         path.write_text(json.dumps(credentials, indent=2) + "\n")
@@ -110,6 +131,18 @@ class Command(BaseCommand):
                 user.groups.add(group)
             out.append(known)
         return out
+
+    def _protocol(self) -> None:
+        """Version 1 of the network's information-sharing protocol, published by the demo administrator."""
+        if ProtocolVersion.objects.exists():
+            return
+        protocol_publish(
+            actor=principal_for(User.objects.get(username="admin")),
+            title="Merseyside MAIS information-sharing protocol (demo)",
+            body=DEMO_PROTOCOL,
+            change_summary="First version.",
+            context=RequestContext.system(),
+        )
 
     def _api_client(self) -> None:
         """A demo client system (the police custody system); its credential is written to var/ once."""
