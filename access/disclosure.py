@@ -33,7 +33,9 @@ from access.governance import (
     Coverage,
     EmergencyGrant,
     agreement_coverage,
+    agreements_in_force,
     consent_allows,
+    coverage_for,
     emergency_allowed,
     lawful_basis_of,
     subject_standing,
@@ -43,6 +45,15 @@ from access.models import AgencyKind
 from access.policy import Principal
 from audit.services import Purpose, RequestContext, audit_record
 from governance.selectors import DueRecord, retention_due
+from partnership.models import OUTCOME_NOTE_ITEM, Referral, ReferralEvent, SharingDecision
+from partnership.selectors import (
+    ReferralFacts,
+    referral_events,
+    referral_facts,
+    referrals_for_teams,
+    referrals_sent_by,
+    sharing_decisions_for,
+)
 from records.dataset import ITEMS, ITEMS_BY_CODE, SECTIONS, ItemSpec
 from records.models import ConsentStatus, ItemChange, Subject, SubjectGroupObjectPermission
 from records.selectors import (
@@ -987,3 +998,222 @@ def disclose_inbox_headings(*, principal: Principal, subject_ids: list[uuid.UUID
             **principal.audit_identity(),
         )
         return out
+
+
+# --- Partnership working: referrals and sharing decisions ------------------------------------------------
+
+NAME_ITEMS = ("identity.family_name", "identity.given_names")
+
+
+def may_act_on(*, principal: Principal, subject_id: uuid.UUID, purpose: Purpose) -> Mapping[str, Any] | None:
+    """The subject's consent facts when this principal may open its record now (the record page's rule), else None.
+
+    For writes that concern a person (a referral, a sharing decision): nobody acts on a record they could not open.
+    Not a disclosure (no content leaves), so not audited here; the caller's write is.
+    """
+    if principal.previewing or not principal.grants.readable:
+        return None
+    values = governance_values(subject_id)
+    if values is None:
+        return None
+    access = _resolve_access(principal, subject_id, purpose)
+    try:
+        _check_visible(principal, access, values)
+    except PermissionError:
+        return None
+    return values
+
+
+def team_may_see(*, team_group_id: int, agency_kind: str, subject_id: uuid.UUID, values: Mapping[str, Any]) -> bool:
+    """Whether a team could open this record: it owns the caseload, or consent or a lawful basis covers its agency's kind."""
+    if consent_allows(values, agency_kind):
+        return True
+    return SubjectGroupObjectPermission.objects.filter(
+        content_object_id=subject_id, group_id=team_group_id, permission__codename="change_subject"
+    ).exists()
+
+
+def _headings(principal: Principal, pairs: list[tuple[uuid.UUID, str]]) -> tuple[dict[tuple[uuid.UUID, str], str], set[str]]:
+    """Names of subjects, each under the record page's rules for the purpose given with it. Three queries however many.
+
+    Returns the headings and the items disclosed. The owning team needs no agreement; a record whose consent
+    does not cover the viewer's agency is shown as such, by no name.
+    """
+    if not pairs:
+        return {}, set()
+    readable = principal.grants.readable
+    own = set(caseload_subject_ids(principal.team_group_ids)) if principal.grants.writable_on_caseload else set()
+    agreements = agreements_in_force(principal)
+    rows = subject_values(list({sid for sid, _ in pairs}), _fields_for(set(NAME_ITEMS) & readable) | set(GOVERNANCE_FIELDS))
+    term_lookup = terms()
+    coverage_by_purpose: dict[str, frozenset[str]] = {}
+    out: dict[tuple[uuid.UUID, str], str] = {}
+    disclosed: set[str] = set()
+    for subject_id, purpose_code in pairs:
+        values = rows.get(subject_id)
+        if values is None:
+            out[(subject_id, purpose_code)] = "A record no longer held"
+            continue
+        mine = subject_id in own
+        if not mine and not consent_allows(values, principal.agency_kind):
+            out[(subject_id, purpose_code)] = "A record you cannot see"
+            continue
+        if mine:
+            shown = readable
+        else:
+            if purpose_code not in coverage_by_purpose:
+                coverage_by_purpose[purpose_code] = coverage_for(agreements, purpose_code).for_purpose
+            shown = readable & coverage_by_purpose[purpose_code]
+        disclosed |= set(NAME_ITEMS) & shown
+        out[(subject_id, purpose_code)] = _heading(
+            {c: _item_view(ITEMS_BY_CODE[c], principal, values, term_lookup, frozenset(shown)) for c in NAME_ITEMS}
+        )
+    return out, disclosed
+
+
+@dataclass(frozen=True)
+class ReferralRow:
+    facts: ReferralFacts
+    heading: str
+
+
+def disclose_referral_list(*, principal: Principal, box: str, open_only: bool, context: RequestContext) -> tuple[ReferralRow, ...]:
+    """A team's referral queue (``box="team"``) or the referrals a user made (``"sent"``), with names. Audited.
+
+    Five queries however many referrals: referrals, caseload, agreements, names, audit (plus the chain tip).
+    """
+    if box == "team":
+        facts = referrals_for_teams(principal.team_group_ids, open_only=open_only)
+    else:
+        facts = referrals_sent_by(principal.user_id)
+    with transaction.atomic():
+        headings, disclosed = _headings(principal, [(f.subject_id, f.purpose_code) for f in facts])
+        rows = tuple(ReferralRow(f, headings[(f.subject_id, f.purpose_code)]) for f in facts)
+        audit_record(
+            event="referral.list",
+            context=context,
+            about=Referral,
+            items=disclosed,
+            detail={"box": box, "result_count": len(rows), "results": sorted({str(f.subject_id) for f in facts})},
+            **principal.audit_identity(),
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class ReferralView:
+    facts: ReferralFacts
+    heading: str
+    events: tuple[ReferralEvent, ...]
+    is_referrer: bool
+    is_receiver: bool
+    # The outcome's clinical note: shown to the receiving team and to a referrer who may read OUTCOME_NOTE_ITEM.
+    outcome_note: str
+    outcome_note_withheld: bool
+    record_visible: bool
+
+
+def disclose_referral(*, principal: Principal, referral_id: int, context: RequestContext) -> ReferralView:
+    """One referral for its referrer or a member of the receiving team; nobody else. Audited, refusals too."""
+    facts = referral_facts(referral_id)
+    event = "referral.view"
+    is_referrer = facts is not None and facts.referred_by_id == principal.user_id
+    is_receiver = facts is not None and facts.to_team_group_id in principal.team_group_ids
+    if facts is None or not (is_referrer or is_receiver) or principal.previewing:
+        record_refusal(
+            principal=principal,
+            context=context,
+            event=event,
+            outcome="not_found" if facts is None else "denied",
+            subject_id=facts.subject_id if facts else None,
+            detail={"referral": referral_id},
+        )
+        raise NotFound()
+    purpose = Purpose(facts.purpose_code, f"Referral {facts.id}")
+    with transaction.atomic():
+        headings, disclosed = _headings(principal, [(facts.subject_id, facts.purpose_code)])
+        visible = may_act_on(principal=principal, subject_id=facts.subject_id, purpose=purpose) is not None
+        note, withheld = "", False
+        if facts.outcome_note:
+            note_shown = is_receiver or (visible and _resolve_access(principal, facts.subject_id, purpose).shown >= {OUTCOME_NOTE_ITEM})
+            note, withheld = (facts.outcome_note, False) if note_shown else ("", True)
+            if note_shown:
+                disclosed.add(OUTCOME_NOTE_ITEM)
+        governance = governance_values(facts.subject_id)
+        audit_record(
+            event=event,
+            context=context,
+            about=Referral,
+            subject_id=facts.subject_id,
+            object_pk=str(facts.id),
+            items=disclosed,
+            purpose=purpose,
+            detail={"referral": facts.id, "side": "referrer" if is_referrer else "receiving_team"},
+            lawful_basis=lawful_basis_of(governance) if governance else "",
+            **principal.audit_identity(),
+        )
+    return ReferralView(
+        facts,
+        headings[(facts.subject_id, facts.purpose_code)],
+        tuple(referral_events(facts.id)),
+        is_referrer,
+        is_receiver,
+        note,
+        withheld,
+        visible,
+    )
+
+
+@dataclass(frozen=True)
+class SharingDecisionsView:
+    subject_id: uuid.UUID
+    heading: str
+    decisions: tuple[SharingDecision, ...]
+
+
+def disclose_sharing_decisions(
+    *, principal: Principal, subject_id: uuid.UUID, purpose: Purpose, context: RequestContext
+) -> SharingDecisionsView:
+    """Sharing decisions recorded about one person: for the owning team and auditors; each author also sees their own.
+
+    Audited as a disclosure (they say what was shared with whom).
+    """
+    event = "sharing.view"
+    own_caseload = bool(
+        principal.team_group_ids
+        and SubjectGroupObjectPermission.objects.filter(
+            content_object_id=subject_id, group_id__in=principal.team_group_ids, permission__codename="change_subject"
+        ).exists()
+    )
+    auditor = principal.has_role("auditor")
+    governance = governance_values(subject_id)
+    decisions = sharing_decisions_for(subject_id) if governance is not None and not principal.previewing else []
+    if own_caseload or auditor:
+        allowed = governance is not None and not principal.previewing
+    else:
+        decisions = [d for d in decisions if d.recorded_by_id == principal.user_id]
+        allowed = bool(decisions)
+    if not allowed or governance is None:
+        record_refusal(
+            principal=principal,
+            context=context,
+            event=event,
+            outcome="not_found" if governance is None else "denied",
+            subject_id=subject_id,
+            purpose=purpose,
+        )
+        raise NotFound()
+    with transaction.atomic():
+        headings, disclosed = _headings(principal, [(subject_id, purpose.code)])
+        audit_record(
+            event=event,
+            context=context,
+            about=SharingDecision,
+            subject_id=subject_id,
+            items=disclosed,
+            purpose=purpose,
+            detail={"result_count": len(decisions), "results": [d.pk for d in decisions]},
+            lawful_basis=lawful_basis_of(governance),
+            **principal.audit_identity(),
+        )
+    return SharingDecisionsView(subject_id, headings[(subject_id, purpose.code)], tuple(decisions))

@@ -94,10 +94,25 @@ def agreement_coverage(principal: Principal, purpose_code: str, today: dt.date |
     """Items covered by the agreements in force today for the principal's agency. One query."""
     if principal.agency_id is None:
         return Coverage(frozenset(), frozenset(), ())
+    return _coverage(agreements_in_force(principal, today), purpose_code)
+
+
+def agreements_in_force(principal: Principal, today: dt.date | None = None) -> list[tuple[str, list[str], list[str]]]:
+    """(reference, items, purposes) of the agreements in force today for the principal's agency. One query.
+
+    For lists that need the coverage of several purposes at once (``_coverage`` per purpose, no more queries).
+    """
+    if principal.agency_id is None:
+        return []
     today = today or timezone.localdate()
-    rows = SharingAgreement.objects.filter(parties=principal.agency_id, starts_on__lte=today, ends_on__gte=today).values_list(
-        "reference", "items", "purposes"
+    return list(
+        SharingAgreement.objects.filter(parties=principal.agency_id, starts_on__lte=today, ends_on__gte=today).values_list(
+            "reference", "items", "purposes"
+        )
     )
+
+
+def coverage_for(rows: Iterable[tuple[str, list[str], list[str]]], purpose_code: str) -> Coverage:
     return _coverage(rows, purpose_code)
 
 

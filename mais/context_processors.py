@@ -25,5 +25,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "admin": who.has_role("administrator"),
             "audit": who.has_role("auditor"),
             "caseload": bool(who.team_group_ids and who.grants.writable_on_caseload),
+            "referrals": bool(who.grants.readable or who.team_group_ids),
         }
     }

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "api",
     "notifications",
+    "partnership",
 ]
 
 MIDDLEWARE = [

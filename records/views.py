@@ -29,6 +29,7 @@ from access.disclosure import (
 )
 from audit.services import Purpose
 from notifications.selectors import followed_team_ids, is_following
+from partnership.selectors import unseen_outcomes
 from records.dataset import ITEMS, SECTIONS
 from records.exports import list_csv
 from records.forms import ConsentForm, ItemsForm, PurposeForm, SearchForm, form_initial
@@ -109,8 +110,11 @@ def search(request: HttpRequest) -> HttpResponseBase:
                 # The choke point committed the export's audit event before this response starts.
                 rows = [(str(r.subject_id), r.items, ["; ".join(r.reasons)]) for r in results.rows]
                 return _csv_response(list_csv(rows=rows, order=SUMMARY_ITEMS, extra_header=["match_reason"]), "mais-search.csv")
+    new_outcomes = unseen_outcomes(who.user_id) if request.method == "GET" else 0
     return render(
-        request, "records/search.html", {"form": form, "results": results, "can_enrol": can_enrol(who), "can_export": _may_export(request)}
+        request,
+        "records/search.html",
+        {"form": form, "results": results, "can_enrol": can_enrol(who), "can_export": _may_export(request), "new_outcomes": new_outcomes},
     )
 
 

@@ -31,6 +31,9 @@ def all_url_names() -> list[tuple[str, str]]:
         "action": "deactivate",
         "uidb64": "MQ",
         "token": "x-y",
+        "referral_id": 1,
+        "step": "decide",
+        "report": "activity",
     }
     out = []
 
