@@ -41,7 +41,7 @@ from access.governance import (
     subject_standing,
     withheld_reason,
 )
-from access.models import AgencyKind
+from access.models import AgencyKind, Team
 from access.policy import Principal
 from audit.services import Purpose, RequestContext, audit_record
 from governance.selectors import DueRecord, retention_due
@@ -59,11 +59,14 @@ from records.models import ConsentStatus, ItemChange, Subject, SubjectGroupObjec
 from records.selectors import (
     Hit,
     SearchCriteria,
+    caseload_facts,
     caseload_subject_ids,
     governance_values,
     item_history,
     latest_changes,
+    overdue_items_by_team,
     recent_item_changes,
+    release_dates,
     review_dates,
     search_subjects,
     subject_ids_by_nhs_number,
@@ -1217,3 +1220,133 @@ def disclose_sharing_decisions(
             **principal.audit_identity(),
         )
     return SharingDecisionsView(subject_id, headings[(subject_id, purpose.code)], tuple(decisions))
+
+
+# --- Reports: counts only (reports.tables suppresses small ones); each look is audited -----------------------
+
+REPORT_ROLES = ("administrator", "auditor")
+
+
+def _report_refused(principal: Principal, context: RequestContext, report: str) -> NotFound:
+    record_refusal(principal=principal, context=context, event="report.view", outcome="denied", detail={"report": report})
+    return NotFound()
+
+
+def _report_audit(principal: Principal, context: RequestContext, report: str, detail: dict[str, Any]) -> None:
+    audit_record(
+        event="report.view",
+        context=context,
+        about=Subject,
+        object_repr=report,
+        detail={"report": report, **detail},
+        **principal.audit_identity(),
+    )
+
+
+@dataclass(frozen=True)
+class CaseloadProfile:
+    people: int
+    tables: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]
+
+
+def disclose_caseload_profile(*, principal: Principal, context: RequestContext, today: dt.date | None = None) -> CaseloadProfile:
+    """The owning team's caseload by diagnosis group, MAPPA level, risk levels and release month. Counts only; audited."""
+    if principal.previewing or not principal.team_group_ids or not principal.grants.writable_on_caseload:
+        raise _report_refused(principal, context, "caseload")
+    today = today or timezone.localdate()
+    term_lookup = terms()
+
+    def label(vocabulary: str, code: str) -> str:
+        return term_lookup.get((vocabulary, code), (code, ""))[0] if code else "Not recorded"
+
+    def ordered(vocabulary: str) -> list[str]:
+        return [code for (vocab, code) in term_lookup if vocab == vocabulary]
+
+    with transaction.atomic():
+        facts = caseload_facts(principal.team_group_ids)
+        tables: list[tuple[str, tuple[tuple[str, int], ...]]] = []
+        for title, attr, vocabulary in (
+            ("By diagnosis group", "diagnosis_group", "diagnosis_group"),
+            ("By MAPPA level", "mappa_level", "mappa_level"),
+            ("By risk of suicide or self-harm", "suicide_level", "risk_level"),
+            ("By risk of violence", "violence_level", "risk_level"),
+        ):
+            counts: dict[str, int] = {}
+            for f in facts:
+                key = getattr(f, attr) or ""
+                counts[key] = counts.get(key, 0) + 1
+            codes = [c for c in ordered(vocabulary) if c in counts] + sorted(c for c in counts if c not in ordered(vocabulary))
+            tables.append((title, tuple((label(vocabulary, c), counts[c]) for c in codes)))
+        months = []
+        month = today.replace(day=1)
+        for _ in range(3):
+            following = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+            months.append(
+                (
+                    month.strftime("%B %Y"),
+                    sum(1 for f in facts if f.release_date and month <= f.release_date < following and f.release_date >= today),
+                )
+            )
+            month = following
+        tables.append(("Release dates in the next three months", tuple(months)))
+        _report_audit(principal, context, "caseload", {"people": len(facts)})
+    return CaseloadProfile(len(facts), tuple(tables))
+
+
+RELEASE_BUCKETS = (
+    "Seen before release",
+    "Within 7 days of release",
+    "8 to 28 days after release",
+    "29 to 90 days after release",
+    "More than 90 days after release",
+    "No release date recorded",
+)
+
+
+def disclose_release_to_contact(
+    *, principal: Principal, contacts: list[tuple[Any, dt.datetime]], detail: dict[str, Any], context: RequestContext
+) -> list[tuple[str, int]]:
+    """How long after release the referred person was first seen, for administrators and auditors. Counts only; audited."""
+    if not any(principal.has_role(r) for r in REPORT_ROLES):
+        raise _report_refused(principal, context, "release-contact")
+    with transaction.atomic():
+        released = release_dates([sid for sid, _ in contacts])
+        counts = dict.fromkeys(RELEASE_BUCKETS, 0)
+        for subject_id, first_contact in contacts:
+            release = released.get(subject_id)
+            if release is None:
+                bucket = RELEASE_BUCKETS[5]
+            else:
+                days = (timezone.localdate(first_contact) - release).days
+                bucket = (
+                    RELEASE_BUCKETS[0]
+                    if days < 0
+                    else RELEASE_BUCKETS[1]
+                    if days <= 7
+                    else RELEASE_BUCKETS[2]
+                    if days <= 28
+                    else RELEASE_BUCKETS[3]
+                    if days <= 90
+                    else RELEASE_BUCKETS[4]
+                )
+            counts[bucket] += 1
+        _report_audit(principal, context, "release-contact", detail)
+    return list(counts.items())
+
+
+def disclose_overdue_reviews(*, principal: Principal, context: RequestContext) -> list[tuple[str, int, int, int]]:
+    """Per caseload team: records, risk items and mental health items overdue for review. Counts only; audited."""
+    if not any(principal.has_role(r) for r in REPORT_ROLES):
+        raise _report_refused(principal, context, "overdue")
+
+    tracked = [i.code for i in ITEMS if i.section in settings.REVIEW_DAYS]
+    with transaction.atomic():
+        rows = overdue_items_by_team(item_codes=tracked, limits=dict(settings.REVIEW_DAYS), now=timezone.now())
+        names = dict(Team.objects.values_list("group_id", "name"))
+        by_team: dict[str, list[int]] = {}
+        for group_id, section, records, overdue in rows:
+            entry = by_team.setdefault(names.get(group_id, "Unknown team"), [0, 0, 0])
+            entry[0] = max(entry[0], records)
+            entry[1 if section == "risk" else 2] += overdue
+        _report_audit(principal, context, "overdue", {})
+    return sorted((team, *values) for team, values in by_team.items())  # type: ignore[misc]

@@ -26,5 +26,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "audit": who.has_role("auditor"),
             "caseload": bool(who.team_group_ids and who.grants.writable_on_caseload),
             "referrals": bool(who.grants.readable or who.team_group_ids),
+            "reports": who.has_role("administrator")
+            or who.has_role("auditor")
+            or bool(who.team_group_ids and who.grants.writable_on_caseload),
         }
     }

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "api",
     "notifications",
     "partnership",
+    "reports",
 ]
 
 MIDDLEWARE = [

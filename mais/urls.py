@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("governance.urls")),
     path("api/", include("api.urls")),
     path("", include("partnership.urls")),
+    path("", include("reports.urls")),
     path("admin/api-clients/", api_admin_views.clients, name="admin-api-clients"),
     path("admin/api-clients/<int:client_id>/", api_admin_views.client_action, name="admin-api-client"),
     path("records/caseload/", records_views.caseload, name="caseload"),

@@ -8,6 +8,7 @@ point decides what leaves the server.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -236,3 +237,64 @@ def recent_item_changes(*, since: dt.datetime, item_codes: Iterable[str], limit:
         )[:limit]
     )
     return [ChangeFact(*row) for row in rows]
+
+
+# --- Aggregates for reports: counts only, never a row that identifies a person (access.disclosure audits them) ---
+
+CASELOAD_SQL = """
+SELECT s.diagnosis_group, s.mappa_level, s.suicide_level, s.violence_level, s.release_date
+FROM records_subject s
+WHERE s.id IN (
+    SELECT p.content_object_id FROM records_subjectgroupobjectpermission p JOIN auth_permission ap ON ap.id = p.permission_id
+    WHERE p.group_id = ANY(%(groups)s::int[]) AND ap.codename = 'change_subject'
+)
+"""
+
+
+@dataclass(frozen=True)
+class CaseloadFacts:
+    diagnosis_group: str
+    mappa_level: str
+    suicide_level: str
+    violence_level: str
+    release_date: dt.date | None
+
+
+def caseload_facts(group_ids: Sequence[int]) -> list[CaseloadFacts]:
+    """The coded facts a team's caseload report counts, one row per person (not returned to any page). One query."""
+    with connection.cursor() as cursor:
+        cursor.execute(CASELOAD_SQL, {"groups": list(group_ids)})
+        return [CaseloadFacts(*row) for row in cursor.fetchall()]
+
+
+def release_dates(subject_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dt.date | None]:
+    """Each subject's last release date, for the release-to-first-contact report. One query."""
+    return dict(Subject.objects.filter(id__in=list(subject_ids)).values_list("id", "release_date"))
+
+
+OVERDUE_SQL = """
+WITH cl AS (
+    SELECT DISTINCT p.group_id, p.content_object_id AS sid
+    FROM records_subjectgroupobjectpermission p JOIN auth_permission ap ON ap.id = p.permission_id
+    WHERE ap.codename = 'change_subject'
+), reviewed AS (
+    SELECT c.subject_id, c.item_code, max(c.changed_at) AS at
+    FROM records_itemchange c WHERE c.item_code = ANY(%(items)s::text[]) AND c.subject_id IN (SELECT sid FROM cl)
+    GROUP BY 1, 2
+)
+SELECT cl.group_id, split_part(i.code, '.', 1) AS section, count(DISTINCT cl.sid) AS records,
+       count(*) FILTER (WHERE r.at IS NULL OR r.at < %(now)s - make_interval(days => (%(limits)s::jsonb ->> split_part(i.code, '.', 1))::int)) AS overdue
+FROM cl CROSS JOIN unnest(%(items)s::text[]) AS i(code)
+LEFT JOIN reviewed r ON r.subject_id = cl.sid AND r.item_code = i.code
+GROUP BY 1, 2
+"""
+
+
+def overdue_items_by_team(*, item_codes: Sequence[str], limits: dict[str, int], now: dt.datetime) -> list[tuple[int, str, int, int]]:
+    """(team group id, section, records on the caseload, items overdue for review) for every caseload. One query.
+
+    Overdue as on the caseload page: never reviewed, or last changed or confirmed longer ago than the section's limit.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(OVERDUE_SQL, {"items": list(item_codes), "limits": json.dumps(limits), "now": now})
+        return [(g, s, int(r), int(o)) for g, s, r, o in cursor.fetchall()]

@@ -13,7 +13,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["mais", "access", "records", "audit", "governance", "api", "notifications", "partnership"]
+APPS = ["mais", "access", "records", "audit", "governance", "api", "notifications", "partnership", "reports"]
 SUBJECT_MODELS = {"Subject", "SubjectName", "ItemChange", "SubjectGroupObjectPermission", "SubjectUserObjectPermission"}
 SUBJECT_SELECTORS = {
     "search_subjects",
