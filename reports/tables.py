@@ -90,5 +90,10 @@ class Table:
         return [(label, 10 + i * step + self.BAR * len(self.columns) / 2 + 4) for i, (label, _) in enumerate(self.rows)]
 
     @property
-    def legend(self) -> list[tuple[str, str]]:
-        return [(c, COLOURS[i % len(COLOURS)]) for i, c in enumerate(self.columns)]
+    def legend(self) -> list[tuple[str, str, int, int]]:
+        """(column, colour, x, y) of each legend key, three to a line, drawn in SVG (no inline styles: the CSP forbids them)."""
+        return [(c, COLOURS[i % len(COLOURS)], (i % 3) * 220, (i // 3) * 18) for i, c in enumerate(self.columns)]
+
+    @property
+    def legend_height(self) -> int:
+        return ((len(self.columns) + 2) // 3) * 18 + 4

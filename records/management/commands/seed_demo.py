@@ -25,9 +25,11 @@ from access.models import Agency, AgencyKind, Role, Team, User
 from access.policy import principal_for
 from api.models import ApiClient
 from api.services import api_client_register, api_credential_issue
-from audit.services import RequestContext, audit_record
+from audit.services import Purpose, RequestContext, audit_record
 from governance.models import ProtocolVersion, SharingAgreement
 from governance.protocol import protocol_publish
+from partnership.models import Referral
+from partnership.services import PartnershipRefused, referral_contact, referral_create, referral_decide, referral_outcome
 from records.dataset import ITEMS
 from records.models import ItemChange, Subject, SubjectGroupObjectPermission
 from records.services import _json_value, _sync_search_names
@@ -90,6 +92,7 @@ class Command(BaseCommand):
             self._agreements()
             self._protocol()
             created = self._subjects(subjects)
+            self._referrals()
             self._api_client()
         path.write_text(json.dumps(credentials, indent=2) + "\n")
         path.chmod(0o600)
@@ -131,6 +134,63 @@ class Command(BaseCommand):
                 user.groups.add(group)
             out.append(known)
         return out
+
+    def _referrals(self) -> None:
+        """Referrals in every state, so the queues and reports have something to show: police custody to liaison and
+        diversion, probation to the community mental health team. Made through the services, as users would."""
+        if Referral.objects.exists():
+            return
+        police, probation, lena = (principal_for(User.objects.get(username=u)) for u in ("police", "probation", "liaison"))
+        ld = Team.objects.get(name="Liverpool Liaison and Diversion")
+        cmht = Team.objects.get(name="North Liverpool CMHT")
+        ctx = RequestContext.system()
+        made = []
+        ids = list(Subject.objects.order_by("created_at").values_list("id", flat=True)[40:70])
+        for n, subject_id in enumerate(ids):
+            actor, team, purpose = (
+                (probation, cmht, Purpose("offender_management", "IOM review"))
+                if n % 3 == 2
+                else (police, ld, Purpose("custody_detention", f"Custody record {4100 + n}"))
+            )
+            try:
+                made.append(
+                    referral_create(
+                        actor=actor,
+                        subject_id=subject_id,
+                        to_team_id=team.pk,
+                        reason="Arrested overnight; distressed and says he has stopped his medication. Please assess.",
+                        urgency=("urgent", "soon", "routine")[n % 3],
+                        purpose=purpose,
+                        context=ctx,
+                    )
+                )
+            except PartnershipRefused:
+                continue  # consent does not cover the team: the service refuses, as it would a user
+        for n, referral in enumerate(r for r in made if r.to_team_id == ld.pk):
+            if n % 5 == 4:
+                continue  # left waiting in Lena's queue
+            accept = n % 7 != 3
+            referral = referral_decide(
+                actor=lena,
+                referral_id=referral.pk,
+                version=referral.version,
+                accept=accept,
+                reason="" if accept else "Not in our area: please refer to the Wirral team.",
+                context=ctx,
+            )
+            if not accept or n % 4 == 1:
+                continue
+            engagement = ("attended", "attended", "did_not_attend", "attended", "disengaged")[n % 5]
+            referral = referral_contact(
+                actor=lena,
+                referral_id=referral.pk,
+                version=referral.version,
+                engagement=engagement,
+                contact_at=timezone.now(),
+                context=ctx,
+            )
+            outcome = "not_engaged" if engagement != "attended" else ("diverted", "support_in_place", "no_further_action")[n % 3]
+            referral_outcome(actor=lena, referral_id=referral.pk, version=referral.version, outcome=outcome, note="", context=ctx)
 
     def _protocol(self) -> None:
         """Version 1 of the network's information-sharing protocol, published by the demo administrator."""
