@@ -245,3 +245,23 @@ def test_queue_query_count_is_constant(count, priya_police, lena_liaison, ld_tea
     assert len(rows) == count
     urgencies = [r.facts.urgency for r in rows]
     assert urgencies == sorted(urgencies, key=["urgent", "soon", "routine"].index)
+
+
+@pytest.mark.parametrize("steps", [1, 25])
+def test_referral_page_query_count_is_constant(steps, priya_police, lena_liaison, ld_team, subject, django_assert_num_queries):
+    referral = accept(lena_liaison, refer(priya_police, subject, ld_team))
+    for _ in range(steps):
+        referral = referral_contact(
+            actor=principal_for(lena_liaison),
+            referral_id=referral.pk,
+            version=referral.version,
+            engagement="attended",
+            contact_at=timezone.now(),
+            context=CTX,
+        )
+    who = principal_for(priya_police)
+    disclose_referral(principal=who, referral_id=referral.pk, context=CTX)
+    # referral, savepoint, agreements, names, consent facts, standing, events, consent facts (audit), audit (tip, insert), release.
+    with django_assert_num_queries(11):
+        view = disclose_referral(principal=who, referral_id=referral.pk, context=CTX)
+    assert len(view.events) == steps + 2

@@ -6,13 +6,39 @@ answer and saves nothing; a complete one is a disclosure in the audit trail.
 
 from __future__ import annotations
 
+import datetime as dt
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
+
+from access.disclosure import disclose_sharing_decisions
+from access.policy import principal_for
+from audit.services import Purpose, RequestContext
+from partnership.services import SharingDecisionInput, sharing_decision_record
+from records.terms import terms
 
 from audit.models import AuditEvent
 from partnership.models import SharingDecision
 from tests.conftest import give_purpose
 
 TODAY = timezone.localdate().strftime("%d/%m/%Y")
+PURPOSE = Purpose("care_planning", "test")
+CTX = RequestContext("test-request", "127.0.0.1")
+DECISION = SharingDecisionInput(
+    decided_on=dt.date(2026, 1, 5),
+    purpose="GP asked about medication.",
+    necessity="Prescribing safely.",
+    recipient_organisation="Example Surgery (synthetic)",
+    recipient_person="Dr Example",
+    shared=True,
+    items=("mental_health.medication",),
+    what_shared="Missed depot.",
+    minimum_reasoning="Medication only.",
+    why_not="",
+    lawful_basis="public_task_health",
+    method="phone",
+)
 COMPLETE = {
     "decided_on": TODAY,
     "purpose": "GP asked whether he is taking his medication since release.",
@@ -84,3 +110,17 @@ def test_the_owning_team_and_auditors_read_decisions_others_do_not(nia_nurse, mo
     assert pat.get(f"/records/{subject.id}/sharing/").status_code == 404
     assert AuditEvent.objects.get(event="sharing.view", actor_id=pat_probation.pk).outcome == "denied"
     assert AuditEvent.objects.filter(event="sharing.view", outcome="ok").count() == 3
+
+
+@pytest.mark.parametrize("count", [1, 50])
+def test_sharing_decisions_query_count_is_constant(count, nia_nurse, morgan_mh, subject, django_assert_num_queries):
+    who = principal_for(nia_nurse)
+    for _ in range(count):
+        sharing_decision_record(actor=who, subject_id=subject.id, data=DECISION, purpose=PURPOSE, context=CTX)
+    morgan = principal_for(morgan_mh)
+    ContentType.objects.get_for_model(SharingDecision)
+    terms()
+    # caseload check, consent facts, decisions, savepoint, caseload, agreements, names, audit (chain tip, insert), release.
+    with django_assert_num_queries(10):
+        view = disclose_sharing_decisions(principal=morgan, subject_id=subject.id, purpose=PURPOSE, context=CTX)
+    assert len(view.decisions) == count
