@@ -14,12 +14,11 @@ from django.utils import timezone
 
 from access.disclosure import disclose_sharing_decisions
 from access.policy import principal_for
+from audit.models import AuditEvent
 from audit.services import Purpose, RequestContext
+from partnership.models import SharingDecision
 from partnership.services import SharingDecisionInput, sharing_decision_record
 from records.terms import terms
-
-from audit.models import AuditEvent
-from partnership.models import SharingDecision
 from tests.conftest import give_purpose
 
 TODAY = timezone.localdate().strftime("%d/%m/%Y")
