@@ -5,8 +5,9 @@ PY := $(VENV)/bin/python
 STAMP_PY := $(VENV)/.installed
 STAMP_NPM := node_modules/.installed
 CSS := static/dist/mais.css
+APPS := mais access records audit governance api notifications partnership reports
 
-.PHONY: demo test setup lint typecheck lock code clean-db openapi bench
+.PHONY: demo test setup lint typecheck lock code clean-db openapi bench audit-deps
 
 demo: setup ## Set up, migrate, load demo data, print sign-ins, serve http://127.0.0.1:8000 (Ctrl-C stops)
 	$(PY) manage.py demo
@@ -15,6 +16,7 @@ test: setup ## Lint, type-check and run the whole test suite (embedded PostgreSQ
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DATABASE_URL=postgres://typecheck@localhost/unused $(VENV)/bin/mypy .
+	$(VENV)/bin/bandit --quiet --severity-level medium --recursive $(APPS) --exclude '*/migrations/*'
 	$(PY) -m pytest
 
 setup: $(STAMP_PY) $(CSS)
@@ -42,6 +44,9 @@ typecheck: setup  ## mypy imports the settings; a dummy DATABASE_URL keeps it fr
 lock: ## Re-pin Python dependencies (needs uv in the venv: pip install uv)
 	$(VENV)/bin/uv pip compile --universal --python-version 3.12 --generate-hashes -q requirements/base.in -o requirements/base.lock
 	$(VENV)/bin/uv pip compile --universal --python-version 3.12 --generate-hashes -q requirements/dev.in -o requirements/dev.lock
+
+audit-deps: setup ## Known vulnerabilities in the locked dependencies (pip-audit; needs the PyPI JSON API)
+	$(PY) scripts/audit-deps
 
 openapi: setup ## Regenerate the committed OpenAPI document (api/openapi.yaml) after changing the API
 	$(PY) manage.py spectacular --file api/openapi.yaml --validate

@@ -34,16 +34,16 @@ RECORD_CLASS_SQL = "CASE WHEN s.mappa_category <> '' THEN 'mappa' ELSE 'standard
 
 # Due = the later of last release and last activity, plus the years of the record's class; a "retain"
 # decision replaces that with the reviewer's next review date.
-_RETENTION_SQL = f"""
+_RETENTION_SQL = """
 WITH facts AS (
-    SELECT s.id, {RECORD_CLASS_SQL} AS rule, s.created_at::date AS enrolled_on, s.release_date,
+    SELECT s.id, {record_class} AS rule, s.created_at::date AS enrolled_on, s.release_date,
            GREATEST(s.updated_at::date, (SELECT max(c.changed_at)::date FROM records_itemchange c WHERE c.subject_id = s.id))
                AS last_activity,
            (SELECT d.next_review_on FROM governance_retentiondecision d WHERE d.subject_id = s.id
              ORDER BY d.decided_at DESC LIMIT 1) AS next_review,
            EXISTS (SELECT 1 FROM governance_legalhold h WHERE h.subject_id = s.id AND h.lifted_at IS NULL) AS on_hold
     FROM records_subject s
-    {{where}}
+    {where}
 ), scheduled AS (
     SELECT *, COALESCE(next_review,
         (GREATEST(release_date, last_activity)
@@ -65,7 +65,8 @@ def retention_due(*, today: dt.date, subject_id: uuid.UUID | None = None, limit:
         where = "WHERE s.id = %(subject_id)s"
         params["subject_id"] = subject_id
     with connection.cursor() as cursor:
-        cursor.execute(_RETENTION_SQL.format(where=where), params)
+        # Fixed fragments only (the record class CASE, an optional id filter); values are bound parameters.
+        cursor.execute(_RETENTION_SQL.format(record_class=RECORD_CLASS_SQL, where=where), params)  # nosec B608
         rows = cursor.fetchall()
     return [DueRecord(*row) for row in rows]
 

@@ -153,7 +153,7 @@ class Command(BaseCommand):
                 return []
             percent = min(100.0, max(0.01, 100.0 * size * 4 / total))
             cursor.execute(
-                f"SELECT id, family_name, given_names, date_of_birth FROM records_subject TABLESAMPLE SYSTEM ({percent:.4f}) REPEATABLE (7) "  # noqa: S608 (a number)
+                f"SELECT id, family_name, given_names, date_of_birth FROM records_subject TABLESAMPLE SYSTEM ({percent:.4f}) REPEATABLE (7) "  # noqa: S608 (a number)  # nosec B608
                 "WHERE consent_recorded_by = %s LIMIT %s",
                 [SYNTHETIC_MARK, size],
             )

