@@ -124,7 +124,10 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.postgresql",
         **_db,
-        "CONN_MAX_AGE": env_int("MAIS_CONN_MAX_AGE", 0),
+        # Persistent connections in production (a new connection per request costs about 2.5x, issue 6),
+        # checked before reuse so that a restarted database is reconnected to on the next request.
+        "CONN_MAX_AGE": env_int("MAIS_CONN_MAX_AGE", 600 if PRODUCTION else 0),
+        "CONN_HEALTH_CHECKS": True,
         "TEST": {"NAME": env_str("MAIS_TEST_DATABASE_NAME") or "test_mais"},
     }
 }
@@ -230,6 +233,22 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "mais_shared_cache"}
     ),
 }
+
+# Past one machine (docs/scaling.md). With MAIS_REDIS_URL every app node shares, in Redis: sessions (so a
+# sign-out or a revoked session holds on every node at once), lockout counts (django-axes) and API rate limits.
+# Without it, sessions and lockout counts live in PostgreSQL, which every node shares too.
+SESSION_ENGINE = "django.contrib.sessions.backends.cache" if _REDIS_URL else "django.contrib.sessions.backends.db"
+SESSION_CACHE_ALIAS = "shared"
+if _REDIS_URL:
+    AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+    AXES_CACHE = "shared"
+
+# Read replica: MAIS_REPLICA_DATABASE_URL adds a "replica" database for reports' read-only counts
+# (mais.routers.ReplicaRouter). Every write, every disclosure and its audit row stay on the primary.
+_replica_url = env_str("MAIS_REPLICA_DATABASE_URL")
+if _replica_url:
+    DATABASES["replica"] = {**DATABASES["default"], **parse_database_url(_replica_url), "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["mais.routers.ReplicaRouter"]
 
 # The REST API for client systems (api/): token credentials only, JSON errors with stable codes.
 API_RATE = env_str("MAIS_API_RATE") or "600/min"

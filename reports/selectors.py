@@ -1,6 +1,7 @@
 """Counts for the usage and referral reports, from the audit trail and the referrals. No record content.
 
-Months are calendar months in UK time (settings.TIME_ZONE), as people read them.
+Months are calendar months in UK time (settings.TIME_ZONE), as people read them. Called inside
+``mais.routers.replica_reads()``: these counts may come from a read replica.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import connections
 from django.utils import timezone
 
 from access.models import Agency
+from mais.routers import read_alias
 from partnership.models import Engagement, Outcome, Referral
 
 
@@ -68,7 +70,7 @@ class ActivityRow:
 
 def activity_by_agency_month(period: Period, agency: str = "") -> list[ActivityRow]:
     """Searches, record views and active users (anyone with an event of their own that month) per agency and month. One query."""
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(
             ACTIVITY_SQL, {"tz": str(timezone.get_current_timezone()), "since": period.since, "until": period.until, "agency": agency}
         )

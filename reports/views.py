@@ -26,6 +26,7 @@ from access.disclosure import (
 )
 from access.policy import Principal
 from audit.services import RequestContext
+from mais.routers import replica_reads
 from reports.selectors import (
     SOURCE_COLUMNS,
     Period,
@@ -56,7 +57,8 @@ class Filters:
 
 
 def _activity(who: Principal, f: Filters, ctx: RequestContext) -> list[Table]:
-    rows = activity_by_agency_month(f.period, f.agency)
+    with replica_reads():
+        rows = activity_by_agency_month(f.period, f.agency)
     report_view_record(actor=who, report="activity", params=f.as_detail(), context=ctx)
     return [
         Table.of(
@@ -74,7 +76,8 @@ def _activity(who: Principal, f: Filters, ctx: RequestContext) -> list[Table]:
 
 
 def _referrals(who: Principal, f: Filters, ctx: RequestContext) -> list[Table]:
-    figures = referral_figures(f.period, f.agency)
+    with replica_reads():
+        figures = referral_figures(f.period, f.agency)
     report_view_record(actor=who, report="referrals", params=f.as_detail(), context=ctx)
     return [
         Table.of("Referrals by source agency", SOURCE_COLUMNS, figures.by_source),

@@ -50,13 +50,40 @@ def _fresh_policy_cache():
     clear_protocol_cache()
 
 
+def load_reference_data() -> None:
+    """The data migrations load (roles, items, the default matrix, vocabularies), loaded again, idempotently."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
+
+    from records import terms
+    from records.migrations import _vocab
+
+    ContentType.objects.clear_cache()
+    _vocab.load(apps, None)
+    importlib.import_module("access.migrations.0002_dataset_and_default_matrix").load(apps, None)
+    terms._terms = None
+    clear_policy_cache()
+
+
 @pytest.fixture(autouse=True)
 def _allow_audit_flush(request):
-    """Django flushes transactional test databases with TRUNCATE; the audit trigger allows it only when asked."""
+    """Django flushes transactional test databases with TRUNCATE; the audit trigger allows it only when asked.
+
+    That flush also removes what the data migrations loaded, so every test that finds it gone (the test
+    after a transactional one) loads it again first.
+    """
     if {"transactional_db", "live_server"} & set(request.fixturenames):
         request.getfixturevalue("transactional_db")  # set up first, whatever order the test lists its fixtures in
         with connection.cursor() as cursor:
             cursor.execute("SET mais.allow_audit_truncate = on")
+        if not Role.objects.exists():
+            load_reference_data()
+    elif "db" in request.fixturenames or request.node.get_closest_marker("django_db"):
+        request.getfixturevalue("db")
+        if not Role.objects.exists():
+            load_reference_data()
     yield
 
 

@@ -30,7 +30,8 @@ STRONG_KEY = secrets.token_urlsafe(64)
 
 
 def production_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAIS_") and k != "DATABASE_URL"}
+    # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for their own process; a deployment never has it.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAIS_") and k not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update(
         MAIS_PRODUCTION="1",
         MAIS_SECRET_KEY=STRONG_KEY,
