@@ -21,8 +21,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils.http import urlencode
 
@@ -150,7 +151,13 @@ class AuditFailureMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, AuditUnavailable):
-            logger.error("audit trail unavailable; request %s refused", getattr(request, "request_id", "?"))
-            return render(request, "errors/503.html", status=503)
+        if isinstance(exception, AuditUnavailable | OperationalError | InterfaceError):
+            logger.error(
+                "%s; request %s refused with 503",
+                "audit trail unavailable" if isinstance(exception, AuditUnavailable) else "database unavailable",
+                getattr(request, "request_id", "?"),
+            )
+            from mais.views import service_unavailable
+
+            return service_unavailable(request)
         return None

@@ -116,6 +116,8 @@ TEMPLATES = [
 ]
 
 _database_url = env_str("DATABASE_URL")
+# 0 turns it off (bulk jobs such as migrations on a large database: MAIS_DB_STATEMENT_TIMEOUT_MS=0 manage.py migrate).
+_STATEMENT_TIMEOUT_MS = env_int("MAIS_DB_STATEMENT_TIMEOUT_MS", 10_000 if PRODUCTION else 0, minimum=0)
 if _database_url:
     _db = parse_database_url(_database_url)
 else:
@@ -128,6 +130,8 @@ DATABASES = {
         # checked before reuse so that a restarted database is reconnected to on the next request.
         "CONN_MAX_AGE": env_int("MAIS_CONN_MAX_AGE", 600 if PRODUCTION else 0),
         "CONN_HEALTH_CHECKS": True,
+        # No request waits on the database for ever: a statement or lock wait longer than this ends in a 503.
+        "OPTIONS": {"options": f"-c statement_timeout={_STATEMENT_TIMEOUT_MS} -c lock_timeout={_STATEMENT_TIMEOUT_MS}"},
         "TEST": {"NAME": env_str("MAIS_TEST_DATABASE_NAME") or "test_mais"},
     }
 }

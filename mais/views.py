@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template import loader
 
 from access import web
 from access.disclosure import searchable_criteria
+from audit.services import AuditUnavailable
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -45,5 +49,19 @@ def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpR
     return render(request, "errors/404.html", status=404)
 
 
+def service_unavailable(request: HttpRequest | None = None) -> HttpResponse:
+    """A clear 503 that needs no database to render (no navigation, no session): the database or the audit trail is
+    out of reach, so nothing is served. The load balancer and the browser retry after ``Retry-After``."""
+    response = HttpResponse(loader.get_template("errors/503.html").render({}), status=503)
+    response["Retry-After"] = "30"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+UNAVAILABLE = (OperationalError, InterfaceError, AuditUnavailable)
+
+
 def error_500(request: HttpRequest) -> HttpResponse:
+    if isinstance(sys.exc_info()[1], UNAVAILABLE):
+        return service_unavailable(request)
     return render(request, "errors/500.html", status=500)

@@ -104,6 +104,7 @@ class Command(BaseCommand):
         now = timezone.now().isoformat()
         kinds = all_agency_kinds()
         with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0; SET lock_timeout = 0")  # a bulk job, not a request
             definitions = self._drop_indexes(cursor)
             done = 0
             while done < count:
