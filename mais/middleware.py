@@ -21,7 +21,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.db import InterfaceError, OperationalError
+from django.contrib.sessions.exceptions import SessionInterrupted
+from django.contrib.sessions.middleware import SessionMiddleware
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
@@ -38,6 +40,29 @@ ATTESTATION_OPEN = OPEN_URL_NAMES | NEEDS_PASSWORD_ONLY | {"protocol"}
 ATTESTED = "mais_attested"
 AUTH_AT = "mais_auth_at"
 TOUCHED_AT = "mais_touched_at"
+
+
+def _caused_by_database(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if isinstance(exc, DatabaseError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+class ResilientSessionMiddleware(SessionMiddleware):
+    """Django's session middleware, except that a session that cannot be saved because the database just went away
+    does not turn a finished response into a 400: the response (already audited if it discloses anything) is
+    served, and only the session change is lost (at worst the user signs in or gives their reason again)."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        try:
+            return super().process_response(request, response)
+        except SessionInterrupted as exc:
+            if not _caused_by_database(exc):
+                raise
+            logger.warning("session not saved (database unavailable); request %s served without it", getattr(request, "request_id", "?"))
+            return response
 
 
 class RequestIdMiddleware:
@@ -151,13 +176,13 @@ class AuditFailureMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, AuditUnavailable | OperationalError | InterfaceError):
+        from mais.views import is_unavailable, service_unavailable
+
+        if is_unavailable(exception):
             logger.error(
                 "%s; request %s refused with 503",
                 "audit trail unavailable" if isinstance(exception, AuditUnavailable) else "database unavailable",
                 getattr(request, "request_id", "?"),
             )
-            from mais.views import service_unavailable
-
             return service_unavailable(request)
         return None

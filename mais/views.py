@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from django.db import InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
@@ -58,10 +58,14 @@ def service_unavailable(request: HttpRequest | None = None) -> HttpResponse:
     return response
 
 
-UNAVAILABLE = (OperationalError, InterfaceError, AuditUnavailable)
+def is_unavailable(exc: BaseException | None) -> bool:
+    """The database or the audit trail is out of reach (not a bug): connection refused or lost, a timeout, a failed
+    audit write. A lost connection surfaces as the bare DatabaseError class; its subclasses (integrity, programming
+    errors) are bugs and stay 500s."""
+    return isinstance(exc, OperationalError | InterfaceError | AuditUnavailable) or type(exc) is DatabaseError
 
 
 def error_500(request: HttpRequest) -> HttpResponse:
-    if isinstance(sys.exc_info()[1], UNAVAILABLE):
+    if is_unavailable(sys.exc_info()[1]):
         return service_unavailable(request)
     return render(request, "errors/500.html", status=500)

@@ -140,21 +140,19 @@ def record(request: HttpRequest, subject_id: uuid.UUID) -> HttpResponse:
     if purpose is None or (request.method == "POST" and "reason" in request.POST):
         return _ask_purpose(request, subject_id)
     who = web.principal(request)
+    # Everything else the page needs is read first: after the disclosure commits with its audit row, nothing may
+    # fail before the page is served (a served page and its audit event always come together, issue 7).
+    preview_roles = web.preview_roles() if who.has_role("administrator") else []
+    following = is_following(request.user, subject_id)  # type: ignore[arg-type]
+    label = _purpose_label(purpose)
     try:
         view = disclose_subject(principal=who, subject_id=subject_id, purpose=purpose, context=web.context(request))
     except NotFound:
         return render(request, "errors/404.html", status=404)
-    preview_roles = web.preview_roles() if who.has_role("administrator") else []
     return render(
         request,
         "records/record.html",
-        {
-            "record": view,
-            "purpose": purpose,
-            "purpose_label": _purpose_label(purpose),
-            "preview_roles": preview_roles,
-            "following": is_following(request.user, subject_id),  # type: ignore[arg-type]
-        },
+        {"record": view, "purpose": purpose, "purpose_label": label, "preview_roles": preview_roles, "following": following},
     )
 
 

@@ -237,16 +237,19 @@ def test_faults_end_in_503_and_lose_nothing(tmp_path_factory):
         started_audit = cluster.scalar("SELECT count(*) FROM audit_auditevent")
         recovery: dict[str, float] = {}
         phase_503: dict[str, int] = {}
+        during: dict[str, Counter] = {}
         with Load(base, users, people) as load:
             time.sleep(2)
 
             def phase(name: str, inject, undo) -> None:  # type: ignore[no-untyped-def]
                 before = sum(n for (k, s), n in load.tally.statuses.items() if s == 503)
+                snapshot = Counter(load.tally.statuses)
                 inject()
                 time.sleep(4)
                 undo()
                 recovery[name] = _wait_until_serving(base, watcher, people)
                 phase_503[name] = sum(n for (k, s), n in load.tally.statuses.items() if s == 503) - before
+                during[name] = Counter(load.tally.statuses) - snapshot
                 time.sleep(1.5)
 
             phase("a: database stopped and restarted", cluster.stop_immediately, cluster.start)
@@ -298,9 +301,14 @@ def test_faults_end_in_503_and_lose_nothing(tmp_path_factory):
 
     served = {"view": tally.statuses[("view", 200)], "search": tally.statuses[("search", 200)]}
     assert served["view"] > 20 and served["search"] > 20
+    killed = during["a: database stopped and restarted"]
     for kind, event in (("view", "record.view"), ("search", "search")):
-        # Never served without its audit row; committed but not delivered only when the connection was cut.
-        assert 0 <= audited(event) - served[kind] <= cut, (kind, audited(event), served[kind], cut)
+        # Never served without its audit row. The reverse (an audit row for an answer that never arrived) happens
+        # only when a connection was cut, or when PostgreSQL died during COMMIT: the row may be committed while the
+        # app, never told, answered 503. Both are counted, and the difference may not exceed them.
+        unknown_commits = killed[(kind, 503)]
+        print(f"{kind}: served {served[kind]}, audited {audited(event)}, connections cut {cut}, 503s while killed {unknown_commits}")
+        assert 0 <= audited(event) - served[kind] <= cut + unknown_commits, (kind, audited(event), served[kind], cut)
     confirm_rows = cluster.scalar(
         "SELECT count(*) FROM records_itemchange c JOIN access_user u ON u.id = c.changed_by_id WHERE c.kind = 'confirm' AND u.username = %s",
         (mh_user,),
