@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -12,7 +13,7 @@ from django.template import loader
 
 from access import web
 from access.disclosure import searchable_criteria
-from audit.services import AuditUnavailable
+from audit.services import AuditUnavailable, audit_record
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -34,6 +35,19 @@ def locked_out(request: HttpRequest, credentials: Any = None, *args: Any, **kwar
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A request without a valid CSRF token: an expired form, or a forgery. Refused, and recorded as a denied attempt
+    (the path and Django's reason only; the body is never read)."""
+    user = getattr(request, "user", None)
+    known = user if user is not None and user.is_authenticated else None
+    audit_record(
+        event="csrf.rejected",
+        outcome="denied",
+        context=web.context(request),
+        about=get_user_model(),
+        actor_id=known.pk if known else None,
+        actor_username=known.get_username() if known else "",
+        detail={"path": request.path[:200], "reason": reason[:200]},
+    )
     return render(request, "errors/csrf.html", status=403)
 
 

@@ -116,6 +116,8 @@ def test_every_state_changing_endpoint_refuses_a_post_without_its_csrf_token(pri
         checked += 1
     assert checked > 40
     assert not AuditEvent.objects.filter(event__in=["search", "record.edit", "referral.create"]).exists()
+    rejected = AuditEvent.objects.filter(event="csrf.rejected", outcome="denied", actor_id=priya_police.pk)
+    assert rejected.count() == checked
 
 
 def test_the_api_ignores_a_session_cookie(priya_police, subject, client_for):
