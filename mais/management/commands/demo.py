@@ -29,7 +29,8 @@ class Command(BaseCommand):
         out.write(f"MAIS demo at http://{addrport}/  (credentials also in var/demo-credentials.json)")
         out.write("Each user signs in with username + password, then a 6-digit code from an authenticator app:")
         out.write("add the TOTP secret to any authenticator app, or print the current code with")
-        out.write("  make code USER=<username>\n")
+        out.write("  make code USER=<username>")
+        out.write("On first sign-in each user confirms the network's information-sharing protocol (one tick).\n")
         out.write(f"  {'username':<10} {'password':<20} {'role':<27} {'TOTP secret':<34} agency")
         for c in creds:
             out.write(f"  {c['username']:<10} {c['password']:<20} {c['role']:<27} {c['totp_secret']:<34} {c['agency']}")

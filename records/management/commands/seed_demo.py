@@ -269,6 +269,9 @@ class Command(BaseCommand):
                 values["lawful_basis_note"] = "Needed by custody and liaison staff to keep the person safe on arrest."
             elif index > 100 and index % 29 == 0:
                 values.update(consent_status="withdrawn", consent_withdrawn_at=now, consent_withdrawn_by="Morgan Example, demo")
+            if index > 100 and index % 9 == 0:
+                # Some people are still in prison with a release date ahead (the caseload report's "next three months").
+                values["release_date"] = timezone.localdate() + dt.timedelta(days=5 + index % 85)
             subject = Subject.objects.create(**values)
             _sync_search_names(subject)
             SubjectGroupObjectPermission.objects.create(group=team.group, permission=perm, content_object=subject)
