@@ -51,7 +51,7 @@ def basis_text(values: Mapping[str, Any], term_lookup: Mapping[tuple[str, str], 
     status = values.get("consent_status")
     if status == ConsentStatus.GIVEN:
         kinds = dict(AgencyKind.choices)
-        covered = ", ".join(kinds.get(k, k).lower() for k in values.get("consent_agency_kinds") or ()) or "no kind of agency"
+        covered = ", ".join(str(kinds.get(k, k)) for k in values.get("consent_agency_kinds") or ()) or "no kind of agency"
         return f"Lawful basis: the person's consent, which covers {covered}."
     if status == ConsentStatus.WITHDRAWN:
         return "Lawful basis: consent was withdrawn; only the owning team may see the record."
