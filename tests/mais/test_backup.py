@@ -20,8 +20,8 @@ from audit.models import AuditEvent
 from audit.services import Purpose, RequestContext
 from mais.management.commands.restore_database import _connect, table_counts
 from records.selectors import SearchCriteria
+from tests.appserver import ROOT, production_env, shared_database_url
 from tests.factories import make_subject
-from tests.mais.test_deploy import ROOT, _database_url, production_env
 
 CTX = RequestContext("test-request", "127.0.0.1")
 
@@ -46,9 +46,7 @@ def test_a_backup_restores_with_equal_counts_and_a_verifying_chain(transactional
         finally:
             live.close()
             restored.close()
-        url = _database_url().rsplit("/", 1)
-        restored_url = url[0] + "/" + url[1].replace(connection.settings_dict["NAME"], target, 1)
-        env = production_env(DATABASE_URL=restored_url, MAIS_PRODUCTION="0")
+        env = production_env(DATABASE_URL=shared_database_url(target), MAIS_PRODUCTION="0")
         result = subprocess.run(  # noqa: S603
             [sys.executable, "manage.py", "verify_audit"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
         )

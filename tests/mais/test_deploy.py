@@ -9,37 +9,15 @@
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
 import shutil
-import socket
 import subprocess
 import sys
-import time
+import urllib.error
 import urllib.request
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-STRONG_KEY = secrets.token_urlsafe(64)
-
-
-def production_env(**extra: str) -> dict[str, str]:
-    # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for their own process; a deployment never has it.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAIS_") and k not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
-    env.update(
-        MAIS_PRODUCTION="1",
-        MAIS_SECRET_KEY=STRONG_KEY,
-        MAIS_ALLOWED_HOSTS="mais.example.nhs.uk,127.0.0.1",
-        DATABASE_URL="postgres://check@127.0.0.1:1/unused",
-    )
-    env.update(extra)
-    return env
+from tests.appserver import BIN, ROOT, STRONG_KEY, AppServer, dockerfile_command, production_env, shared_database_url
 
 
 def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -53,13 +31,8 @@ def test_the_dockerfile_passes_hadolint():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def dockerfile_command() -> list[str]:
-    line = next(line for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("CMD "))
-    return json.loads(line[4:])
-
-
 def test_check_deploy_passes_with_production_settings(db):
-    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(DATABASE_URL=_database_url()))
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(DATABASE_URL=shared_database_url()))
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -87,25 +60,9 @@ def test_production_settings_refuse_to_start(change, message):
 def test_the_secret_key_may_come_from_a_file(db, tmp_path):
     secret = tmp_path / "secret_key"
     secret.write_text(STRONG_KEY + "\n")
-    env = production_env(MAIS_SECRET_KEY_FILE=str(secret), DATABASE_URL=_database_url())
+    env = production_env(MAIS_SECRET_KEY_FILE=str(secret), DATABASE_URL=shared_database_url())
     del env["MAIS_SECRET_KEY"]
     assert run_manage("check", "--deploy", "--fail-level", "WARNING", env=env).returncode == 0
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    user = quote(s["USER"] or "")
-    password = f":{quote(s['PASSWORD'])}" if s["PASSWORD"] else ""
-    host = s["HOST"] or ""
-    if host.startswith("/"):
-        return f"postgres://{user}{password}@/{s['NAME']}?host={host}"
-    return f"postgres://{user}{password}@{host or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -127,38 +84,15 @@ def get(url: str) -> tuple[int, dict[str, str], str]:
 
 
 def test_the_container_start_command_serves_with_production_settings(transactional_db, tmp_path):
-    command = dockerfile_command()
-    assert command[0] == "gunicorn"
-    port = _free_port()
-    env = production_env(
-        DATABASE_URL=_database_url(),
-        MAIS_BIND=f"127.0.0.1:{port}",
-        MAIS_WORKERS="1",
-        MAIS_THREADS="2",
-        MAIS_BEHIND_PROXY="1",
-    )
-    log = tmp_path / "gunicorn.log"
-    with log.open("wb") as handle:
-        process = subprocess.Popen([str(BIN / command[0]), *command[1:]], cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)  # noqa: S603
-    try:
-        deadline = time.monotonic() + 30
-        status = 0
-        while time.monotonic() < deadline and status != 200:
-            try:
-                status, _, _ = get(f"http://127.0.0.1:{port}/health/")
-            except OSError:
-                time.sleep(0.3)
-        assert status == 200, log.read_text()
-        status, headers, body = get(f"http://127.0.0.1:{port}/login/")
+    assert dockerfile_command()[0] == "gunicorn"
+    with AppServer(production_env(DATABASE_URL=shared_database_url()), tmp_path / "gunicorn.log") as app:
+        status, headers, body = get(f"{app.base}/login/")
         assert status == 200 and "Sign in" in body
         assert "Strict-Transport-Security" in headers and headers["Cache-Control"] == "no-store"
-        status, headers, _ = get(f"http://127.0.0.1:{port}/search/")
+        status, headers, _ = get(f"{app.base}/search/")
         assert status == 302 and headers["Location"].startswith("/login/")
-        status, _, body = get(f"http://127.0.0.1:{port}/no-such-page/")
+        status, _, body = get(f"{app.base}/no-such-page/")
         assert status in (302, 404) and "Traceback" not in body
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def test_no_model_change_lacks_its_migration(db):

@@ -34,7 +34,7 @@ from pathlib import Path
 import psycopg2
 from django_otp.oath import totp
 
-from tests.mais.test_deploy import BIN, ROOT, _free_port, dockerfile_command, production_env
+from tests.appserver import ROOT, AppServer, production_env
 from tests.security.http import Browser
 
 TIMEOUT_MS = 3000
@@ -185,10 +185,7 @@ def test_faults_end_in_503_and_lose_nothing(tmp_path_factory):
     cluster = Cluster(root)
     env = production_env(
         DATABASE_URL=cluster.url,
-        MAIS_BEHIND_PROXY="1",
         MAIS_DB_STATEMENT_TIMEOUT_MS=str(TIMEOUT_MS),
-        MAIS_WORKERS="2",
-        MAIS_THREADS="2",
     )
     setup_env = {**env, "MAIS_PRODUCTION": "0", "MAIS_DB_STATEMENT_TIMEOUT_MS": "0"}
     users_file = root / "users.json"
@@ -211,26 +208,15 @@ def test_faults_end_in_503_and_lose_nothing(tmp_path_factory):
             str(users_file),
         ],
     ):
-        subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=setup_env, check=True, capture_output=True, timeout=180)  # noqa: S603
+        done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=setup_env, capture_output=True, text=True, timeout=300)  # noqa: S603
+        assert done.returncode == 0, f"setup step {args[0]} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
     users = json.loads(users_file.read_text())
     people = users["people"]
 
-    port = _free_port()
-    env["MAIS_BIND"] = f"127.0.0.1:{port}"
-    base = f"http://127.0.0.1:{port}"
-    command = dockerfile_command()
-    log = root / "gunicorn.log"
-    with log.open("wb") as handle:
-        server = subprocess.Popen([str(BIN / command[0]), *command[1:]], cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)  # noqa: S603
+    app = AppServer(env, root / "gunicorn.log", workers=2, threads=2)
+    base = app.base
     started_audit = 0
     try:
-        probe = Browser(base)
-        for _ in range(100):
-            try:
-                if probe.get("/health/").status == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
         # The watcher (the third officer, not part of the load) checks recovery with its own session.
         watcher = _sign_in(base, [u for u in users["users"] if u["role"] == "police_officer"][2])
         watcher.post("/search/", {"reason": "custody_detention", "name": people[0]["family_name"]})
@@ -255,7 +241,7 @@ def test_faults_end_in_503_and_lose_nothing(tmp_path_factory):
             phase("a: database stopped and restarted", cluster.stop_immediately, cluster.start)
 
             def kill_worker() -> None:
-                os.kill(_workers(server.pid)[0], signal.SIGKILL)
+                os.kill(_workers(app.pid)[0], signal.SIGKILL)
 
             phase("b: worker killed", kill_worker, lambda: None)
 
@@ -274,11 +260,10 @@ def test_faults_end_in_503_and_lose_nothing(tmp_path_factory):
             )
             locker.close()
             fault.close()
-        assert server.poll() is None, "the app was never restarted"
+        assert app.running(), "the app was never restarted"
         tally = load.tally
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        app.stop()
 
     print("statuses:", dict(tally.statuses), "recovery s:", recovery, "503s per phase:", phase_503, "slowest 503 s:", max(tally.slow_503))
     assert not tally.bad, tally.bad[:5]

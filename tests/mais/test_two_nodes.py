@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import http.cookiejar
 import socket
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -21,7 +19,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
-from tests.mais.test_deploy import BIN, ROOT, _database_url, _free_port, dockerfile_command, production_env
+from tests.appserver import AppServer, production_env, shared_database_url
 from tests.security.http import Browser
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -36,34 +34,8 @@ def _redis_answers() -> bool:
 pytestmark = pytest.mark.skipif(not _redis_answers(), reason="needs Redis on 127.0.0.1:6379 (the CI machine has it)")
 
 
-class Node:
-    def __init__(self, name: str, log: Path) -> None:
-        self.port = _free_port()
-        env = production_env(
-            DATABASE_URL=_database_url(),
-            MAIS_BIND=f"127.0.0.1:{self.port}",
-            MAIS_WORKERS="1",
-            MAIS_BEHIND_PROXY="1",
-            MAIS_REDIS_URL=REDIS_URL,
-        )
-        command = dockerfile_command()
-        with log.open("wb") as handle:
-            self.process = subprocess.Popen(  # noqa: S603 (the Dockerfile's own CMD)
-                [str(BIN / command[0]), *command[1:]], cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT
-            )
-        self.base = f"http://127.0.0.1:{self.port}"
-        probe = Browser(self.base)
-        for _ in range(100):
-            try:
-                if probe.get("/health/").status == 200:
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise AssertionError(f"node {name} did not start: {log.read_text()[-2000:]}")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=20)
+def node(log: Path) -> AppServer:
+    return AppServer(production_env(DATABASE_URL=shared_database_url(), MAIS_REDIS_URL=REDIS_URL), log)
 
 
 def _server_password(user, password: str) -> None:
@@ -75,7 +47,7 @@ def test_lockout_and_sign_out_hold_across_nodes(transactional_db, priya_police, 
     redis.Redis.from_url(REDIS_URL).flushdb()
     _server_password(priya_police, "Priya-correct-horse-battery")
     _server_password(nia_nurse, "Nia-correct-horse-battery")
-    a, b = Node("A", tmp_path / "a.log"), Node("B", tmp_path / "b.log")
+    a, b = node(tmp_path / "a.log"), node(tmp_path / "b.log")
     try:
         # Someone guesses Priya's password on node A until she is locked out...
         guesser = Browser(a.base)

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import random
 import secrets
-import subprocess
-import time
 from pathlib import Path
 
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
@@ -22,8 +20,8 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from records.synthetic import synthetic_nhs_number
+from tests.appserver import AppServer, production_env, shared_database_url
 from tests.factories import make_subject
-from tests.mais.test_deploy import BIN, ROOT, _database_url, _free_port, dockerfile_command, production_env
 from tests.security.http import Browser, form_fields
 
 
@@ -56,22 +54,12 @@ def test_no_canary_reaches_any_log(transactional_db, morgan_mh, cmht_team, tmp_p
     morgan_mh.save()
     person = make_subject(team=cmht_team, family_name=family, given_names="Cora", nhs_number=nhs)
 
-    port = _free_port()
-    env = production_env(DATABASE_URL=_database_url(), MAIS_BIND=f"127.0.0.1:{port}", MAIS_WORKERS="1", MAIS_BEHIND_PROXY="1")
-    env["MAIS_LOG_LEVEL"] = "INFO"
+    env = production_env(DATABASE_URL=shared_database_url(), MAIS_LOG_LEVEL="INFO")
     log = tmp_path / "app.log"
     pg_log, pg_offset = _pg_log()
-    command = dockerfile_command()
-    with log.open("wb") as handle:
-        server = subprocess.Popen([str(BIN / command[0]), *command[1:]], cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)  # noqa: S603
-    try:
-        browser = Browser(f"http://127.0.0.1:{port}")
-        for _ in range(60):
-            try:
-                if browser.get("/login/").status == 200:
-                    break
-            except OSError:
-                time.sleep(0.3)
+    with AppServer(env, log) as app:
+        browser = Browser(app.base)
+        browser.get("/login/")
         assert browser.post("/login/", {"username": "morgan", "password": password}).status == 302
         device = TOTPDevice.objects.get(user=morgan_mh)
         code = f"{totp(device.bin_key):06d}"
@@ -92,9 +80,6 @@ def test_no_canary_reaches_any_log(transactional_db, morgan_mh, cmht_team, tmp_p
         # A failed sign-in with the password typed into the username box: a common slip.
         Browser(browser.base).post("/login/", {"username": password, "password": "wrong"})
         browser.post("/logout/", {})
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
     canaries = {"NHS number": nhs, "family name": family, "diagnosis note": note, "password": password, "TOTP code": code}
     canaries["session key"] = session_key
