@@ -432,18 +432,22 @@ def record_refusal(
         )
 
 
+def _owns_caseload(group_ids: tuple[int, ...] | list[int], subject_id: uuid.UUID) -> bool:
+    """Whether any of these team groups owns the subject's caseload (guardian ``change_subject``). One query."""
+    return (
+        bool(group_ids)
+        and SubjectGroupObjectPermission.objects.filter(
+            content_object_id=subject_id, group_id__in=list(group_ids), permission__codename="change_subject"
+        ).exists()
+    )
+
+
 def writable_items_for(principal: Principal, subject_id: uuid.UUID) -> tuple[frozenset[str], bool]:
     """Items this principal may write on this subject, and whether it is on their caseload."""
     if principal.previewing:
         return frozenset(), False
     grants = principal.grants
-    on_caseload = False
-    if grants.writable_on_caseload and principal.team_group_ids:
-        on_caseload = SubjectGroupObjectPermission.objects.filter(
-            content_object_id=subject_id,
-            group_id__in=principal.team_group_ids,
-            permission__codename="change_subject",
-        ).exists()
+    on_caseload = bool(grants.writable_on_caseload) and _owns_caseload(principal.team_group_ids, subject_id)
     writable = set(grants.writable_anywhere)
     if on_caseload:
         writable |= grants.writable_on_caseload
@@ -1008,12 +1012,8 @@ def disclose_inbox_headings(*, principal: Principal, subject_ids: list[uuid.UUID
 NAME_ITEMS = ("identity.family_name", "identity.given_names")
 
 
-def may_act_on(*, principal: Principal, subject_id: uuid.UUID, purpose: Purpose) -> Mapping[str, Any] | None:
-    """The subject's consent facts when this principal may open its record now (the record page's rule), else None.
-
-    For writes that concern a person (a referral, a sharing decision): nobody acts on a record they could not open.
-    Not a disclosure (no content leaves), so not audited here; the caller's write is.
-    """
+def _visible(principal: Principal, subject_id: uuid.UUID, purpose: Purpose) -> tuple[_Access, Mapping[str, Any]] | None:
+    """What the principal may see of the subject and its consent facts, when they may open its record now; else None."""
     if principal.previewing or not principal.grants.readable:
         return None
     values = governance_values(subject_id)
@@ -1024,16 +1024,22 @@ def may_act_on(*, principal: Principal, subject_id: uuid.UUID, purpose: Purpose)
         _check_visible(principal, access, values)
     except PermissionError:
         return None
-    return values
+    return access, values
+
+
+def may_act_on(*, principal: Principal, subject_id: uuid.UUID, purpose: Purpose) -> Mapping[str, Any] | None:
+    """The subject's consent facts when this principal may open its record now (the record page's rule), else None.
+
+    For writes that concern a person (a referral, a sharing decision): nobody acts on a record they could not open.
+    Not a disclosure (no content leaves), so not audited here; the caller's write is.
+    """
+    found = _visible(principal, subject_id, purpose)
+    return found[1] if found else None
 
 
 def team_may_see(*, team_group_id: int, agency_kind: str, subject_id: uuid.UUID, values: Mapping[str, Any]) -> bool:
     """Whether a team could open this record: it owns the caseload, or consent or a lawful basis covers its agency's kind."""
-    if consent_allows(values, agency_kind):
-        return True
-    return SubjectGroupObjectPermission.objects.filter(
-        content_object_id=subject_id, group_id=team_group_id, permission__codename="change_subject"
-    ).exists()
+    return consent_allows(values, agency_kind) or _owns_caseload([team_group_id], subject_id)
 
 
 def _headings(principal: Principal, pairs: list[tuple[uuid.UUID, str]]) -> tuple[dict[tuple[uuid.UUID, str], str], set[str]]:
@@ -1135,14 +1141,15 @@ def disclose_referral(*, principal: Principal, referral_id: int, context: Reques
     purpose = Purpose(facts.purpose_code, f"Referral {facts.id}")
     with transaction.atomic():
         headings, disclosed = _headings(principal, [(facts.subject_id, facts.purpose_code)])
-        visible = may_act_on(principal=principal, subject_id=facts.subject_id, purpose=purpose) is not None
+        found = _visible(principal, facts.subject_id, purpose)
+        visible = found is not None
         note, withheld = "", False
         if facts.outcome_note:
-            note_shown = is_receiver or (visible and _resolve_access(principal, facts.subject_id, purpose).shown >= {OUTCOME_NOTE_ITEM})
+            note_shown = is_receiver or (found is not None and OUTCOME_NOTE_ITEM in found[0].shown)
             note, withheld = (facts.outcome_note, False) if note_shown else ("", True)
             if note_shown:
                 disclosed.add(OUTCOME_NOTE_ITEM)
-        governance = governance_values(facts.subject_id)
+        governance = found[1] if found else governance_values(facts.subject_id)
         audit_record(
             event=event,
             context=context,
@@ -1182,12 +1189,7 @@ def disclose_sharing_decisions(
     Audited as a disclosure (they say what was shared with whom).
     """
     event = "sharing.view"
-    own_caseload = bool(
-        principal.team_group_ids
-        and SubjectGroupObjectPermission.objects.filter(
-            content_object_id=subject_id, group_id__in=principal.team_group_ids, permission__codename="change_subject"
-        ).exists()
-    )
+    own_caseload = _owns_caseload(principal.team_group_ids, subject_id)
     auditor = principal.has_role("auditor")
     governance = governance_values(subject_id)
     decisions = sharing_decisions_for(subject_id) if governance is not None and not principal.previewing else []
