@@ -1,0 +1,114 @@
+"""Where a record view and a search spend their time: the real app in-process, one signed-in police user.
+
+Usage (a seeded bench database and its users file, as ``make bench`` leaves them):
+    DATABASE_URL=... MAIS_LOADTEST_USERS=var/bench/users-30000.json \\
+        .venv/bin/python loadtests/profile_requests.py [--n 300] [--profile record|search]
+
+Prints the median and p95 wall time of each request kind over --n requests,
+the SQL statements of each, and with --profile the top of a cProfile of that
+kind. A tool for finding where time goes between bench runs, not a bench:
+the figures that count are those of ``make bench``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import cProfile
+import json
+import os
+import pstats
+import random
+import re
+import secrets
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mais.settings")
+os.environ.setdefault("MAIS_PRODUCTION", "1")
+os.environ.setdefault("MAIS_SECRET_KEY", secrets.token_urlsafe(64))
+os.environ.setdefault("MAIS_ALLOWED_HOSTS", "testserver")
+os.environ.setdefault("MAIS_BEHIND_PROXY", "1")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--profile", choices=["record", "search"], default=None)
+    parser.add_argument("--sql", action="store_true", help="Print the SQL of the last request of each kind.")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django_otp.oath import totp
+
+    data = json.loads(Path(os.environ["MAIS_LOADTEST_USERS"]).read_text())
+    account = next(u for u in data["users"] if u["role"] == "police_officer")
+    people = data["people"]
+    client = Client(HTTP_X_FORWARDED_PROTO="https")
+    client.get("/login/")
+    response = client.post("/login/", {"username": account["username"], "password": account["password"]})
+    assert "/login/verify/" in response.headers.get("Location", ""), response.status_code
+    code = f"{totp(base64.b32decode(account['totp_secret'])):06d}"
+    response = client.post("/login/verify/", {"code": code})
+    assert response.status_code == 302, response.status_code
+    response = client.post(f"/records/{people[0]['id']}/", {"reason": "custody_detention", "reason_detail": "Profile"})
+    assert response.status_code == 302, response.status_code
+
+    def record() -> None:
+        response = client.get(f"/records/{random.choice(people)['id']}/")
+        assert response.status_code == 200, response.status_code
+
+    def search() -> None:
+        person = random.choice(people)
+        form = {"name": person["family_name"], "reason": "custody_detention", "reason_detail": "Profile"}
+        if random.random() < 0.6:  # as the police scenario searches
+            form["name"] = f"{person['given_names'].split()[0]} {person['family_name']}"
+            form["date_of_birth"] = person["date_of_birth"]
+        response = client.post("/search/", form)
+        assert response.status_code == 200 and re.search(rb"/records/[0-9a-f-]{36}/", response.content), response.status_code
+
+    kinds = {"record": record, "search": search}
+    for name, run in kinds.items():
+        for _ in range(20):
+            run()
+        times, queries = [], []
+        profiler = cProfile.Profile() if args.profile == name else None
+        for _ in range(args.n):
+            count = [0]
+
+            statements: list[str] = []
+
+            def counter(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+                count[0] += 1
+                statements.append(sql)
+                return execute(sql, params, many, context)
+
+            started = time.perf_counter()
+            with connection.execute_wrapper(counter):
+                if profiler:
+                    profiler.enable()
+                run()
+                if profiler:
+                    profiler.disable()
+            times.append((time.perf_counter() - started) * 1000)
+            queries.append(count[0])
+        p95 = statistics.quantiles(times, n=20)[-1]
+        print(f"{name}: median {statistics.median(times):.1f} ms, p95 {p95:.1f} ms, queries {min(queries)}-{max(queries)}")
+        if args.sql:
+            print("\n".join(f"  {i + 1}. {s[:220]}" for i, s in enumerate(statements)))
+        if profiler:
+            stats = pstats.Stats(profiler).strip_dirs().sort_stats("cumulative")
+            stats.print_stats(45)
+            stats.sort_stats("tottime").print_stats(25)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""Disclosed items as HTML, for the record, edit and search pages.
+
+Rules and reasons:
+- These tags only format what the choke point already decided to show
+  (``access.disclosure.ItemView``): they run no query and see no value the
+  view object does not carry.
+- They are Python rather than template includes because the record page
+  shows every item of the dataset and a search page up to fifty people:
+  rendering each item through an include with nested tags cost more than the
+  disclosure itself (issue 6 measured about half of a record view's time in
+  the template). The markup is the one the templates used to produce.
+- Every value passes through ``format_html``/``escape``: free text typed by a
+  practitioner is shown exactly as typed, never as markup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from typing import Any
+
+from django import template
+from django.urls import reverse
+from django.utils import dateformat, timezone
+from django.utils.safestring import SafeString
+
+register = template.Library()
+
+
+def _e(value: Any) -> str:
+    """Escaped as Django escapes (``&<>"'``), keeping what is already safe HTML; plain ``html.escape`` because
+    Django's lazy-aware ``format_html`` cost more than the rest of the page at several hundred calls per page."""
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
+    return html.escape(str(value), quote=True)
+
+
+def _safe(markup: str) -> SafeString:
+    """Markup built here, where every value went through ``_e`` first, so it is not escaped again."""
+    return SafeString(markup)  # nosec B703
+
+
+def _when(value: dt.datetime, pattern: str) -> str:
+    """As the ``date`` filter shows it: in the current time zone."""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return dateformat.format(value, pattern)
+
+
+def _lines(item: Any) -> str:
+    return "<br>".join(f'<span class="{"mais-risk-high" if line == "High" else ""}">{_e(line)}</span>' for line in item.lines)
+
+
+def _definitions(item: Any) -> str:
+    if not item.definitions:
+        return ""
+    inner = "".join(f'<p class="govuk-body-s"><strong>{_e(label)}</strong>: {_e(text)}</p>' for label, text in item.definitions)
+    return (
+        '<details class="govuk-details govuk-!-margin-bottom-0 mais-item-help"><summary class="govuk-details__summary">'
+        f'<span class="govuk-details__summary-text">What this means</span></summary>\n<div class="govuk-details__text">{inner}</div></details>'
+    )
+
+
+def _provenance(item: Any, subject_id: Any) -> str:
+    p = item.provenance
+    if p is None:
+        return ""
+    history = ""
+    if subject_id is not None:
+        url = reverse("item-history", args=[subject_id, item.code])
+        history = f' · <a class="govuk-link" href="{_e(url)}">History<span class="govuk-visually-hidden"> of {_e(item.label)}</span></a>'
+    return f'<span class="mais-provenance">Updated {_e(_when(p.changed_at, "j M Y H:i"))} by {_e(p.person)}, {_e(p.agency)}{history}</span>'
+
+
+def _freshness(item: Any) -> str:
+    f = item.freshness
+    if f is None:
+        return ""
+    if f.overdue:
+        detail = "No review recorded" if f.age_days is None else f"last reviewed {f.age_days} days ago; due every {f.limit_days} days"
+        return (
+            '<span class="mais-review-overdue" data-testid="review-overdue"><strong class="govuk-tag govuk-tag--orange">'
+            f"Review overdue</strong> {detail}</span>"
+        )
+    ago = "today" if f.age_days == 0 else f"{f.age_days} day{'' if f.age_days == 1 else 's'} ago"
+    return f'<span class="mais-provenance" data-testid="reviewed">Reviewed {ago}</span>'
+
+
+def _value(item: Any, subject_id: Any) -> str:
+    if item.withheld:
+        return f'<span class="mais-withheld" data-testid="withheld">{_e(item.marker)}</span>'
+    if not item.recorded:
+        return '<span class="mais-provenance">Not recorded</span>'
+    return "\n".join(part for part in (_lines(item), _definitions(item), _provenance(item, subject_id), _freshness(item)) if part)
+
+
+@register.simple_tag(takes_context=True)
+def item_value(context: template.Context, item: Any) -> SafeString:
+    """The value cell of an item: the withheld marker, or its lines with meanings, provenance and review state.
+    Links to the item's history when the page is a record's."""
+    record = context.get("record")
+    return _safe(_value(item, getattr(record, "subject_id", None)))
+
+
+def _why(item: Any) -> str:
+    why = item.why
+    if not why:
+        return ""
+    lines = "".join(f'<p class="govuk-body-s govuk-!-margin-bottom-1">{_e(line)}</p>' for line in why.lines)
+    question = "Why is this not shared?" if item.withheld else "Why can I see this?"
+    return (
+        f'\n<details class="govuk-details govuk-!-margin-bottom-0 mais-item-help mais-no-print" data-why="{_e(why.rule)}">'
+        f'<summary class="govuk-details__summary"><span class="govuk-details__summary-text">{question}</span></summary>\n'
+        f'<div class="govuk-details__text">{lines}</div></details>'
+    )
+
+
+@register.simple_tag(takes_context=True)
+def section_rows(context: template.Context, section: Any) -> SafeString:
+    """Every row of a record page section: label with its definition, value, and "Why can I see this?"."""
+    record = context.get("record")
+    subject_id = getattr(record, "subject_id", None)
+    rows = (
+        f'<div class="govuk-summary-list__row" data-item="{_e(item.code)}"><dt class="govuk-summary-list__key">{_e(item.label)}\n'
+        '<details class="govuk-details govuk-!-margin-bottom-0 mais-item-help"><summary class="govuk-details__summary">'
+        '<span class="govuk-details__summary-text">Definition</span></summary>'
+        f'<div class="govuk-details__text govuk-body-s">{_e(item.help_text)}</div></details>\n'
+        f'</dt><dd class="govuk-summary-list__value">{_value(item, subject_id)}{_why(item)}</dd></div>'
+        for item in section.items
+    )
+    return _safe("\n".join(rows))
+
+
+@register.simple_tag
+def result_rows(row: Any) -> SafeString:
+    """A search result's summary items (the name is the result's heading, so not repeated)."""
+    cells = []
+    for code, item in row.items.items():
+        if code in ("identity.family_name", "identity.given_names"):
+            continue
+        if item.withheld:
+            value = f'<span class="mais-withheld">{_e(item.marker)}</span>'
+        elif item.recorded:
+            value = _e("; ".join(item.lines))
+        else:
+            value = "Not recorded"
+        cells.append(
+            f'<div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">{_e(item.label)}</dt>'
+            f'<dd class="govuk-summary-list__value">{value}</dd></div>'
+        )
+    return _safe("\n".join(cells))
