@@ -52,6 +52,10 @@ class AuditEvent(AbstractLogEntry):
         indexes = [
             models.Index(fields=["subject_id", "-id"], name="audit_subject_id"),
             models.Index(fields=["actor_username", "-id"], name="audit_username_id"),
+            # The alert rules count one user's events of the last hour or ten minutes on every disclosure: these keep
+            # that count to the rows in the window, not the user's whole history.
+            models.Index(fields=["actor_username", "event", "outcome", "timestamp"], name="audit_user_event_time"),
+            models.Index(fields=["actor_username", "timestamp"], condition=models.Q(outcome="denied"), name="audit_user_denied_time"),
             models.Index(fields=["event", "-id"], name="audit_event_id"),
             models.Index(fields=["agency", "-id"], name="audit_agency_id"),
             models.Index(fields=["purpose_code", "-id"], name="audit_purpose_id"),

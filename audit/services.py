@@ -18,7 +18,7 @@ from typing import Any, TypedDict
 from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, models
 
-from audit.alerts import evaluate as evaluate_alerts
+from audit import alerts
 from audit.models import AuditEvent
 
 
@@ -108,8 +108,11 @@ def audit_record(
             additional_data=detail,
             changes=changes,
         )
+        # Alert counts first: entry.save() takes the chain lock, held until commit.
+        due = alerts.due(entry, agency_24h=agency_24h)
         entry.save()
-        evaluate_alerts(entry, agency_24h=agency_24h)
+        if due:
+            alerts.raise_due(entry, due)
     except DatabaseError as exc:
         raise AuditUnavailable(str(exc)) from exc
     return entry

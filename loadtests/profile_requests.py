@@ -76,21 +76,19 @@ def main() -> None:
         assert response.status_code == 200 and re.search(rb"/records/[0-9a-f-]{36}/", response.content), response.status_code
 
     kinds = {"record": record, "search": search}
+    statements: list[str] = []
+
+    def counter(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
     for name, run in kinds.items():
         for _ in range(20):
             run()
         times, queries = [], []
         profiler = cProfile.Profile() if args.profile == name else None
         for _ in range(args.n):
-            count = [0]
-
-            statements: list[str] = []
-
-            def counter(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
-                count[0] += 1
-                statements.append(sql)
-                return execute(sql, params, many, context)
-
+            statements.clear()
             started = time.perf_counter()
             with connection.execute_wrapper(counter):
                 if profiler:
@@ -99,7 +97,7 @@ def main() -> None:
                 if profiler:
                     profiler.disable()
             times.append((time.perf_counter() - started) * 1000)
-            queries.append(count[0])
+            queries.append(len(statements))
         p95 = statistics.quantiles(times, n=20)[-1]
         print(f"{name}: median {statistics.median(times):.1f} ms, p95 {p95:.1f} ms, queries {min(queries)}-{max(queries)}")
         if args.sql:
