@@ -45,7 +45,11 @@ class Hit:
     reasons: tuple[str, ...]
 
 
-def _name_branch(words: list[str], include_aliases: bool) -> tuple[str, dict[str, Any]]:
+# A name row whose subject has the searched-for date of birth (a constant: no values are formatted into SQL).
+_BORN_ON = "n.subject_id IN (SELECT id FROM records_subject WHERE date_of_birth = %(dob)s)"
+
+
+def _name_branch(words: list[str], include_aliases: bool, dob: dt.date | None = None) -> tuple[str, dict[str, Any]]:
     """SQL returning (subject_id, score, reason) for the best-matching name row of each subject."""
     params: dict[str, Any] = {"bonus": PHONETIC_BONUS}
     ph = "(CASE WHEN n.{col} = dmetaphone(%({p})s) THEN %(bonus)s ELSE 0 END)"
@@ -63,7 +67,7 @@ def _name_branch(words: list[str], include_aliases: bool) -> tuple[str, dict[str
         exact = "(n.family_norm = %(w)s OR n.given_first = %(w)s OR n.given_norm = %(w)s)"
         spelled = "(n.family_norm %% %(w)s OR n.given_first %% %(w)s OR n.given_norm %% %(w)s)"
     else:
-        params.update(g=words[0], f=words[-1], fc="".join(words))
+        params.update(g=words[0], f=words[-1], fc="".join(words), dob=dob)
         score = (
             "GREATEST("
             "similarity(n.family_norm, %(f)s) + " + ph.format(col="family_key", p="f") + " + "
@@ -73,10 +77,25 @@ def _name_branch(words: list[str], include_aliases: bool) -> tuple[str, dict[str
             "1.2 * similarity(n.family_norm, %(fc)s), "
             "similarity(n.given_norm, %(fc)s))"
         )
+        # Every word must match (family and given name, in either order, each by spelling or sound), or the words
+        # run together must equal a name (spacing variants: trigram similarity to the run-together form would let in
+        # every Morgan for "georgemorgan"), or one word matches and the person has the date of birth searched
+        # for (a nickname or a second given name used with the right surname and date of birth). A surname
+        # alone no longer brings in everyone of that surname: at a million people that was some 20,000 rows to
+        # score for a "George Morgan", and the "best 50" of them were namesakes ordered by id (issue 6).
+        family_is = "(n.family_norm %% %({p})s OR n.family_key = dmetaphone(%({p})s))"
+        given_is = "(n.given_first %% %({p})s OR n.given_key = dmetaphone(%({p})s) OR n.given_norm %% %({p})s)"
         where = (
-            "(n.family_norm %% %(f)s OR n.family_key = dmetaphone(%(f)s) "
-            "OR n.family_norm %% %(g)s OR n.family_key = dmetaphone(%(g)s) "
-            "OR n.family_norm %% %(fc)s OR n.given_norm %% %(fc)s)"
+            f"(({family_is.format(p='f')} AND {given_is.format(p='g')}) "
+            f"OR ({family_is.format(p='g')} AND {given_is.format(p='f')}) "
+            "OR n.family_norm = %(fc)s OR n.given_norm = %(fc)s"
+            + (
+                f" OR ({_BORN_ON} AND ("
+                f"{family_is.format(p='f')} OR {family_is.format(p='g')} OR {given_is.format(p='f')} OR {given_is.format(p='g')}))"
+                if dob
+                else ""
+            )
+            + ")"
         )
         exact = (
             "((n.family_norm = %(f)s AND n.given_first = %(g)s) OR (n.family_norm = %(g)s AND n.given_first = %(f)s) "
@@ -127,7 +146,7 @@ def search_statement(criteria: SearchCriteria, *, limit: int, agency_kind: str) 
     params: dict[str, Any] = {"limit": limit, "agency_kind": agency_kind}
     words = name_words(criteria.name)
     if words:
-        sql, name_params = _name_branch(words, criteria.include_aliases)
+        sql, name_params = _name_branch(words, criteria.include_aliases, criteria.date_of_birth)
         branches.append(sql)
         params.update(name_params)
     for field, value in (

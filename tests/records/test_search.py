@@ -100,6 +100,23 @@ def test_date_of_birth_narrows_namesakes(db):
     assert "date_of_birth" in hits[0].reasons
 
 
+def test_a_full_name_needs_every_word_to_match_unless_the_date_of_birth_does(db):
+    """Greta Morgan is not a match for "George Morgan"; with her date of birth she is (a nickname, a second name)."""
+    import datetime as dt
+
+    george = make_subject(family_name="Morgan", given_names="George", date_of_birth=dt.date(1978, 3, 27), aliases=[])
+    greta = make_subject(family_name="Morgan", given_names="Greta", date_of_birth=dt.date(1981, 6, 2), aliases=[])
+    jorge = make_subject(family_name="Morgan", given_names="Jorge", date_of_birth=dt.date(1990, 1, 9), aliases=[])  # sounds the same
+    found = [h.subject_id for h in search_subjects(SearchCriteria(name="George Morgan"), limit=50, agency_kind="police")]
+    assert george.id in found and jorge.id in found
+    assert greta.id not in found
+    with_dob = search_subjects(SearchCriteria(name="George Morgan", date_of_birth=dt.date(1981, 6, 2)), limit=50, agency_kind="police")
+    greta_hit = next(h for h in with_dob if h.subject_id == greta.id)
+    assert "date_of_birth" in greta_hit.reasons and any(r.startswith("name_") for r in greta_hit.reasons)
+    # Right surname and date of birth outrank a namesake with the right first name but another date of birth.
+    assert with_dob[0].subject_id == greta.id
+
+
 def test_results_are_capped(db, settings):
     for _ in range(8):
         make_subject(family_name="Capper", given_names="Chris")
