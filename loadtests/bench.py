@@ -220,6 +220,11 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--saturation-only",
+        action="store_true",
+        help="Only the two saturation passes, printed and not written: for trying a change, not a result.",
+    )
     args = parser.parse_args()
 
     WORK.mkdir(parents=True, exist_ok=True)
@@ -262,6 +267,8 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
     log = WORK / f"gunicorn-{stem}.log"
     results: dict[str, Any] = {"size": subjects, "pg": pg_version}
 
+    if args.saturation_only:
+        return saturation_only(args, env, log)
     with Server(env, args.port, args.workers, args.threads, log):
         window = sql(env, "SELECT now()")[0][0]
         ramp = int(args.users / args.spawn_rate) + 1
@@ -355,6 +362,34 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
     missed = [name for name, _, _, ok in checks if not ok]
     say(f"written {path}; " + (f"MISSED: {', '.join(missed)}" if missed else "every target met"))
     return 1 if missed else 0
+
+
+def saturation_only(args: argparse.Namespace, env: dict[str, str], log: Path) -> int:
+    """The saturation pass with and without the audit insert, into a scratch folder."""
+    scratch = WORK / "saturation-only"
+    scratch.mkdir(exist_ok=True)
+    figures = {}
+    for label, extra in (("audited", {}), ("audit no-op", {"MAIS_BENCH_AUDIT_NOOP": "1"})):
+        if figures:
+            time.sleep(31)  # a sign-in code cannot be used twice: the users sign in again in the next 30 s window
+        with Server({**env, **extra}, args.port, args.workers, args.threads, log):
+            stats = locust(
+                env,
+                args.port,
+                args.saturation_users,
+                args.saturation_users,
+                args.saturation_duration,
+                scratch / label.replace(" ", "-"),
+                True,
+            )
+        figures[label] = stats["record"]
+        rec = stats["record"]
+        say(
+            f"{label}: {rec['rps']:.1f} record views/s, p50 {rec['p50']:.0f} ms, {rec['failures']:.0f} failures, {rec.get('queries', 0):.1f} queries"
+        )
+    cost = 1 - figures["audited"]["rps"] / figures["audit no-op"]["rps"]
+    say(f"audit cost {cost:.0%} ({args.workers} workers x {args.threads} threads)")
+    return 0
 
 
 def render(
