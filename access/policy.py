@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from django.contrib.auth.models import Group
-from django.db.models import Max
+from django.db.models import Max, Subquery
 from guardian.shortcuts import get_objects_for_group
 
 from access.models import DataItem, PolicyVersion, Role, User
@@ -131,16 +131,23 @@ def clear_policy_cache() -> None:
 
 
 def principal_for(user: User, *, as_role: str | None = None) -> Principal:
-    """Resolve a signed-in user. Two queries: their groups (roles and teams), the policy version.
+    """Resolve a signed-in user. One query: their groups (roles and teams) with the policy version.
 
     ``as_role`` is the administrator's "preview as role": the grants are the
     previewed role's, and ``previewing`` is set so the choke point can show
     the administrator only what their own roles also allow.
     """
-    rows = list(Group.objects.filter(user=user).values_list("id", "role__code", "team__id").order_by("role__order", "id"))
-    role_codes = tuple(code for _, code, _ in rows if code)
-    team_group_ids = tuple(gid for gid, _, team_id in rows if team_id)
-    version = current_policy_version()
+    # The policy version rides along on each group row: one round trip on every request instead of two.
+    latest = PolicyVersion.objects.order_by("-number").values("number")[:1]
+    rows = list(
+        Group.objects.filter(user=user)
+        .annotate(policy=Subquery(latest))
+        .values_list("id", "role__code", "team__id", "policy")
+        .order_by("role__order", "id")
+    )
+    role_codes = tuple(code for _, code, _, _ in rows if code)
+    team_group_ids = tuple(gid for gid, _, team_id, _ in rows if team_id)
+    version = (rows[0][3] or 0) if rows else current_policy_version()
     own = grants_for(frozenset(role_codes), version)
     grants = grants_for(frozenset((as_role,)), version) if as_role else own
     agency = user.agency if user.agency_id else None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -22,15 +23,40 @@ from audit.models import Alert, AuditEvent
 
 HOUR = dt.timedelta(hours=1)
 
-# Distinct search criteria of one user's recent searches, counting the search about to be written as well.
-# Raw SQL because the ORM cannot add a value to a DISTINCT count without a second query.
-_PEOPLE_SQL = """
-SELECT count(DISTINCT c) FROM (
-    SELECT additional_data -> 'criteria' AS c FROM audit_auditevent
-    WHERE actor_username = %s AND event = 'search' AND outcome = 'ok' AND timestamp >= %s
-    UNION ALL SELECT %s::jsonb
-) t
-"""
+# Each rule's count comes with whether this user already has an alert of that kind raised in the last hour (the
+# rules raise at most one), in one statement, so a user over a threshold costs no extra round trip per request.
+# Parameters: username, window start, [search criteria], username, alert kind, an hour ago.
+_COUNT_SQL: dict[str, str] = {
+    # Outcome "ok" record views of the last hour.
+    Alert.Kind.VIEW_RATE: (
+        "SELECT (SELECT count(*) FROM audit_auditevent WHERE actor_username = %s AND event = 'record.view' "
+        "AND outcome = 'ok' AND timestamp >= %s), "
+        "EXISTS (SELECT 1 FROM audit_alert WHERE username = %s AND kind = %s AND raised_at >= %s)"
+    ),
+    # Denied attempts of the last ten minutes.
+    Alert.Kind.DENIED: (
+        "SELECT (SELECT count(*) FROM audit_auditevent WHERE actor_username = %s AND outcome = 'denied' AND timestamp >= %s), "
+        "EXISTS (SELECT 1 FROM audit_alert WHERE username = %s AND kind = %s AND raised_at >= %s)"
+    ),
+    # Distinct search criteria of the last hour, counting the search about to be written as well (raw SQL
+    # because the ORM cannot add a value to a DISTINCT count without a second query).
+    Alert.Kind.MANY_PEOPLE: (
+        "SELECT (SELECT count(DISTINCT c) FROM ("
+        "SELECT additional_data -> 'criteria' AS c FROM audit_auditevent "
+        "WHERE actor_username = %s AND event = 'search' AND outcome = 'ok' AND timestamp >= %s "
+        "UNION ALL SELECT %s::jsonb) t), "
+        "EXISTS (SELECT 1 FROM audit_alert WHERE username = %s AND kind = %s AND raised_at >= %s)"
+    ),
+}
+
+
+def _count(kind: str, params: list[Any], username: str, now: dt.datetime) -> tuple[int, bool]:
+    """(count, already raised) in one round trip."""
+    with connection.cursor() as cursor:
+        cursor.execute(_COUNT_SQL[kind], [*params, username, kind, now - HOUR])
+        count, raised = cursor.fetchone()
+    return int(count), bool(raised)
+
 
 Due = list[tuple[str, str]]
 
@@ -54,10 +80,12 @@ def due(event: AuditEvent, *, agency_24h: bool) -> Due:
     if not event.actor_username:
         return []
     now = timezone.now()
-    mine = AuditEvent.objects.filter(actor_username=event.actor_username)
+    user = event.actor_username
     if event.outcome == "denied":
-        denials = mine.filter(outcome="denied", timestamp__gte=now - dt.timedelta(minutes=10)).count() + 1
-        return [(Alert.Kind.DENIED, f"{denials} denied attempts in 10 minutes")] if denials >= settings.ALERT_DENIALS else []
+        denials, raised = _count(Alert.Kind.DENIED, [user, now - dt.timedelta(minutes=10)], user, now)
+        denials += 1
+        due_now = denials >= settings.ALERT_DENIALS and not raised
+        return [(Alert.Kind.DENIED, f"{denials} denied attempts in 10 minutes")] if due_now else []
     if event.event not in ("record.view", "search"):
         return []
     itself = 1 if event.outcome == "ok" else 0
@@ -65,22 +93,25 @@ def due(event: AuditEvent, *, agency_24h: bool) -> Due:
     if not agency_24h and out_of_hours(now):
         found.append((Alert.Kind.OUT_OF_HOURS, f"{event.event} at {timezone.localtime(now):%H:%M} by a user of a daytime service"))
     if event.event == "record.view":
-        views = mine.filter(event="record.view", outcome="ok", timestamp__gte=now - HOUR).count() + itself
-        if views > settings.ALERT_VIEWS_PER_HOUR:
+        views, raised = _count(Alert.Kind.VIEW_RATE, [user, now - HOUR], user, now)
+        views += itself
+        if views > settings.ALERT_VIEWS_PER_HOUR and not raised:
             found.append((Alert.Kind.VIEW_RATE, f"{views} record views in the last hour"))
     else:
         # A search that was not "ok" adds NULL, which count(DISTINCT) leaves out.
         criteria = json.dumps((event.additional_data or {}).get("criteria")) if itself else None
-        with connection.cursor() as cursor:
-            cursor.execute(_PEOPLE_SQL, [event.actor_username, now - HOUR, criteria])
-            people = cursor.fetchone()[0]
-        if people > settings.ALERT_PEOPLE_PER_HOUR:
+        people, raised = _count(Alert.Kind.MANY_PEOPLE, [user, now - HOUR, criteria], user, now)
+        if people > settings.ALERT_PEOPLE_PER_HOUR and not raised:
             found.append((Alert.Kind.MANY_PEOPLE, f"searches for {people} different people in the last hour"))
     return found
 
 
 def raise_due(event: AuditEvent, found: Due) -> None:
-    """Raise each due alert, at most one open alert per user and kind per hour."""
+    """Raise each due alert, at most one open alert per user and kind per hour.
+
+    ``due`` has already left out the kinds raised in the last hour; the check here runs only when an alert is about
+    to be raised, and catches one raised by a concurrent request in between.
+    """
     for kind, detail in found:
         recent = Alert.objects.filter(username=event.actor_username, kind=kind, raised_at__gte=timezone.now() - HOUR).exists()
         if not recent:

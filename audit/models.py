@@ -104,12 +104,36 @@ class AuditEvent(AbstractLogEntry):
         # The advisory lock is held to the end of the outermost transaction, so
         # appends are serialised and ids follow chain order.
         with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-            # Lock and read the tip in one round trip (migration 0006 explains why it is a function).
-            cursor.execute("SELECT audit_chain_tip(%s)", [CHAIN_LOCK_KEY])
+            cursor.execute(*self._append_statement())
             row = cursor.fetchone()
-            self.prev_hash = row[0] if row and row[0] else GENESIS_HASH
-            self.hash = self.compute_hash(self.prev_hash)
-            super().save(*args, **kwargs)
+        self.id, self.prev_hash, self.hash = row
+        self._state.adding = False
+        self._state.db = connection.alias
+
+    def _append_statement(self) -> tuple[str, list[Any]]:
+        """One INSERT that takes the chain lock, reads the tip and computes this row's hash in the database.
+
+        One round trip instead of two (issue 6: every disclosure appends, and the lock is held until commit).
+        The hash is the same as ``compute_hash``: PostgreSQL's sha256 over the previous hash followed by the
+        canonical payload, which Python builds (the database would write JSON differently). The tip is read
+        by audit_chain_tip (migration 0006) after the lock is granted, so the chain cannot fork.
+        """
+        values: list[Any] = []
+        columns: list[str] = []
+        placeholders: list[str] = []
+        for field in self._meta.concrete_fields:
+            if field.primary_key or field.attname in ("prev_hash", "hash"):
+                continue
+            columns.append(connection.ops.quote_name(field.column))
+            placeholders.append(f"%s::{field.db_type(connection)}")
+            values.append(field.get_db_prep_save(field.pre_save(self, add=True), connection))
+        payload = self.canonical_payload()
+        sql = (
+            f"INSERT INTO {self._meta.db_table} ({', '.join(columns)}, prev_hash, hash) "  # nosec B608: names from the model
+            f"SELECT {', '.join(placeholders)}, tip.h, encode(sha256(convert_to(tip.h || %s, 'UTF8')), 'hex') "
+            "FROM (SELECT coalesce(audit_chain_tip(%s), %s) AS h) tip RETURNING id, prev_hash, hash"
+        )
+        return sql, [*values, payload, CHAIN_LOCK_KEY, GENESIS_HASH]
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise AppendOnlyError("audit events are append-only and cannot be deleted")

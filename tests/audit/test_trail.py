@@ -54,6 +54,32 @@ def test_chain_links_each_row_to_the_previous(db):
     assert verify_chain().ok
 
 
+def test_hash_computed_in_the_database_matches_python_for_every_field_and_non_ascii_text(db):
+    """The append computes the hash in PostgreSQL (one round trip); it must be exactly Python's compute_hash."""
+    import uuid
+
+    first = _events(1)[0]
+    event = audit_record(
+        event="record.view",
+        context=RequestContext("r-ü", remote_addr="192.0.2.7"),
+        about=Subject,
+        actor_username="zoë",
+        roles="Police officer — custody",
+        agency="Ysbyty Gwynedd / Café",
+        subject_id=uuid.uuid4(),
+        items=["risk.violence_history", "core.name"],
+        purpose=Purpose("custody_detention", "Detained at 03:10 — “urgent”, ☎ 101"),
+        detail={"criteria": {"name": "Seán Ó Briain"}, "n": 3, "ok": True, "none": None},
+        changes={"status": ["old", "néw"]},
+        lawful_basis="vital_interests",
+    )
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert stored.prev_hash == first.hash
+    assert stored.hash == event.hash == stored.compute_hash(first.hash)
+    assert stored.items == ["core.name", "risk.violence_history"] and stored.purpose_text.endswith("☎ 101")
+    assert verify_chain().ok
+
+
 def test_concurrent_writers_keep_one_unbroken_chain(transactional_db):
     """Each append reads the chain's tip only after taking the chain lock (audit_chain_tip).
 

@@ -238,9 +238,9 @@ def test_queue_query_count_is_constant(count, priya_police, lena_liaison, ld_tea
     who = principal_for(lena_liaison)
     ContentType.objects.get_for_model(Referral)
     disclose_referral_list(principal=who, box="team", open_only=True, context=CTX)
-    # referrals, savepoint, agreements, names, audit (chain tip, insert), release: the same for 1 and 50.
+    # referrals, savepoint, agreements, names, audit append (chain tip and insert in one), release: the same for 1 and 50.
     # (Lena's role writes nowhere on a caseload, so her caseload is not read.)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         rows = disclose_referral_list(principal=who, box="team", open_only=True, context=CTX)
     assert len(rows) == count
     urgencies = [r.facts.urgency for r in rows]
@@ -261,7 +261,7 @@ def test_referral_page_query_count_is_constant(steps, priya_police, lena_liaison
         )
     who = principal_for(priya_police)
     disclose_referral(principal=who, referral_id=referral.pk, context=CTX)
-    # referral, savepoint, agreements, names, consent facts, standing, audit (tip, insert), release, events.
-    with django_assert_num_queries(10):
+    # referral, savepoint, agreements, names, consent facts, standing, audit append, release, events.
+    with django_assert_num_queries(9):
         view = disclose_referral(principal=who, referral_id=referral.pk, context=CTX)
     assert len(view.events) == steps + 2

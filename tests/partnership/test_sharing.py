@@ -119,7 +119,7 @@ def test_sharing_decisions_query_count_is_constant(count, nia_nurse, morgan_mh, 
     morgan = principal_for(morgan_mh)
     ContentType.objects.get_for_model(SharingDecision)
     terms()
-    # caseload check, consent facts, decisions, savepoint, caseload, agreements, names, audit (chain tip, insert), release.
-    with django_assert_num_queries(10):
+    # caseload check, consent facts, decisions, savepoint, caseload, agreements, names, audit append, release.
+    with django_assert_num_queries(9):
         view = disclose_sharing_decisions(principal=morgan, subject_id=subject.id, purpose=PURPOSE, context=CTX)
     assert len(view.decisions) == count
