@@ -131,7 +131,9 @@ DATABASES = {
         "CONN_MAX_AGE": env_int("MAIS_CONN_MAX_AGE", 600 if PRODUCTION else 0),
         "CONN_HEALTH_CHECKS": True,
         # No request waits on the database for ever: a statement or lock wait longer than this ends in a 503.
-        "OPTIONS": {"options": f"-c statement_timeout={_STATEMENT_TIMEOUT_MS} -c lock_timeout={_STATEMENT_TIMEOUT_MS}"},
+        # JIT off: it compiles any statement the planner costs high (a surname search at a million people),
+        # which EXPLAIN showed taking 47 ms of a 900 ms surname search and never pays back on queries this size (issue 6).
+        "OPTIONS": {"options": f"-c statement_timeout={_STATEMENT_TIMEOUT_MS} -c lock_timeout={_STATEMENT_TIMEOUT_MS} -c jit=off"},
         "TEST": {"NAME": env_str("MAIS_TEST_DATABASE_NAME") or "test_mais"},
     }
 }
