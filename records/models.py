@@ -193,6 +193,8 @@ class SubjectName(models.Model):
             GinIndex(fields=["given_first"], opclasses=["gin_trgm_ops"], name="subjectname_gfirst_trgm"),
             models.Index(fields=["family_key"], name="subjectname_family_key"),
             models.Index(fields=["given_key"], name="subjectname_given_key"),
+            # Exact surname, in subject order, with the kind: the search's exact-surname tier reads it index-only.
+            models.Index(fields=["family_norm", "subject_id"], include=["kind"], name="subjectname_family_exact"),
         ]
 
 

@@ -201,3 +201,29 @@ def test_search_query_count_is_constant(count, priya_police, django_assert_num_q
     with django_assert_num_queries(7):
         results = disclose_search(principal=who, criteria=SearchCriteria(name="Constant"), purpose=PURPOSE, context=CTX)
     assert len(results.rows) == count
+
+
+@pytest.mark.parametrize("include_aliases", [True, False])
+@pytest.mark.parametrize("exact_people", [3, 8])
+def test_the_exact_surname_tier_returns_what_the_full_search_would(exact_people, include_aliases, db, monkeypatch):
+    """A surname alone, with at least a page of people of exactly that surname, scores only them (issue 6).
+
+    The page must be the same as the full fuzzy search's: same people, order, scores and reasons. With 8 Wards
+    the tier is used (limit 5); with 3 the full search runs and brings in the spellings and sound-alikes.
+    """
+    import records.selectors as selectors
+
+    make_subjects_bulk(
+        [("Stephen", "Ward")] * exact_people
+        + [("Edward", "Hill"), ("Howard", "Jones"), ("Ann", "Warde"), ("Sam", "Woodward"), ("Paul", "Wardle")]
+    )
+    # An alias with the exact surname on someone else: the tier reads aliases too (or not, as asked).
+    make_subject(family_name="Pike", given_names="Ann", aliases=["Ann Ward"])
+    criteria = SearchCriteria(name="Ward", include_aliases=include_aliases)
+    tiered = search_subjects(criteria, limit=5, agency_kind="police")
+    monkeypatch.setattr(selectors, "_exact_surname_tier", lambda words, aliases, branch: ("", [branch]))
+    full = search_subjects(criteria, limit=5, agency_kind="police")
+    assert tiered == full
+    assert len(full) == 5
+    if exact_people < 5:
+        assert any(h.reasons != ("name_exact",) for h in full)  # fewer than a page of Wards: the others fill it

@@ -42,6 +42,7 @@ SEARCH_INDEXES = (
     "subjectname_gfirst_trgm",
     "subjectname_family_key",
     "subjectname_given_key",
+    "subjectname_family_exact",
     "subject_dob_idx",
     "subject_visibility_idx",
 )
