@@ -45,6 +45,10 @@ class Hit:
     reasons: tuple[str, ...]
 
 
+def _kind_filter(include_aliases: bool) -> str:
+    return "" if include_aliases else " AND n.kind = 'current'"
+
+
 def _name_branch(
     words: list[str], include_aliases: bool, dob: dt.date | None = None, among_exact: bool = False
 ) -> tuple[str, dict[str, Any]]:
@@ -96,16 +100,13 @@ def _name_branch(
             # A second arm, driven by the date-of-birth index: the few people born that day, then their names.
             # As one more OR in the WHERE above, the planner scanned every row matching any single word and
             # filtered by birth date (some 3,000 rows and 20 ms at 30,000 people, issue 6).
-            born_on = (
-                f"(n.family_norm %% %(f)s OR n.family_key = dmetaphone(%(f)s) OR n.family_norm %% %(g)s "
-                f"OR n.family_key = dmetaphone(%(g)s) OR {given_is.format(p='f')} OR {given_is.format(p='g')})"
-            )
+            born_on = f"({family_is.format(p='f')} OR {family_is.format(p='g')} OR {given_is.format(p='f')} OR {given_is.format(p='g')})"
         exact = (
             "((n.family_norm = %(f)s AND n.given_first = %(g)s) OR (n.family_norm = %(g)s AND n.given_first = %(f)s) "
             "OR n.family_norm = %(fc)s OR n.given_norm = %(fc)s)"
         )
         spelled = "(n.family_norm %% %(f)s OR n.family_norm %% %(g)s OR n.family_norm %% %(fc)s OR n.given_norm %% %(fc)s)"
-    kind_filter = "" if include_aliases else " AND n.kind = 'current'"
+    kind_filter = _kind_filter(include_aliases)
     if among_exact:
         kind_filter += " AND n.subject_id IN (SELECT subject_id FROM exact)"
     reason = (
@@ -206,7 +207,7 @@ def _exact_surname_tier(words: list[str], include_aliases: bool, branch: str) ->
     score and sort, 800 ms of SQL (issue 6). (A different spelling with exactly the same trigrams would tie
     and could be left out here; no such pair is a real name.)
     """
-    kind_filter = "" if include_aliases else " AND n.kind = 'current'"
+    kind_filter = _kind_filter(include_aliases)
     cte = (
         "WITH exact AS MATERIALIZED (SELECT n.subject_id FROM records_subjectname n "  # fixed SQL fragments, values bound  # nosec B608
         f"JOIN records_subject s ON s.id = n.subject_id WHERE n.family_norm = %(w)s{kind_filter} AND {VISIBLE_SQL} "
