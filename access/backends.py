@@ -1,4 +1,4 @@
-"""Authentication backend: who may sign in at all."""
+"""Authentication backend: who may sign in at all, and everything a request needs to know about them, in one query."""
 
 from __future__ import annotations
 
@@ -7,6 +7,35 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.db.models import JSONField
+from django.db.models.expressions import RawSQL
+
+# Loaded with the user on every request (issue 6: these were three more round trips before every page):
+# - "groups": [group id, role code or null, team id or null], ordered as principal_for orders them;
+# - "policy": the policy version in force (grants are cached per version, so a matrix change applies next request);
+# - "devices": persistent ids of the user's *confirmed* second-factor devices, for mais.middleware.SecondFactorMiddleware.
+# Read in the same statement as the user row, so it is exactly as fresh: a role removed, a device reset or an
+# account deactivated takes effect on the user's next request.
+SIGNED_IN_SQL = """
+SELECT jsonb_build_object(
+    'groups', (
+        SELECT coalesce(jsonb_agg(jsonb_build_array(g.id, r.code, t.id) ORDER BY r."order", g.id), '[]'::jsonb)
+        FROM access_user_groups ug
+        JOIN auth_group g ON g.id = ug.group_id
+        LEFT JOIN access_role r ON r.group_id = g.id
+        LEFT JOIN access_team t ON t.group_id = g.id
+        WHERE ug.user_id = access_user.id
+    ),
+    'policy', (SELECT max(number) FROM access_policyversion),
+    'devices', (
+        SELECT coalesce(jsonb_agg(d.pid), '[]'::jsonb) FROM (
+            SELECT 'otp_totp.totpdevice/' || id AS pid FROM otp_totp_totpdevice WHERE user_id = access_user.id AND confirmed
+            UNION ALL
+            SELECT 'otp_static.staticdevice/' || id FROM otp_static_staticdevice WHERE user_id = access_user.id AND confirmed
+        ) d
+    )
+)
+"""
 
 
 class AccountBackend(ModelBackend):
@@ -22,10 +51,19 @@ class AccountBackend(ModelBackend):
         return True
 
     def get_user(self, user_id: Any) -> Any:
-        """The signed-in user of every request, with the agency the rules above and the principal need, in one query."""
+        """The signed-in user of every request with their agency, groups, the policy version and confirmed devices.
+
+        One query. ``access.policy.principal_for`` and the second-factor middleware use what rides along
+        (``user.signed_in_facts``) instead of querying again; a user loaded any other way has none and they query.
+        """
         model = get_user_model()
         try:
-            user = model._default_manager.select_related("agency").get(pk=user_id)
+            user = (
+                model._default_manager.select_related("agency")
+                # A constant statement with no parameters: nothing from the request reaches it.
+                .annotate(signed_in_facts=RawSQL(SIGNED_IN_SQL, (), output_field=JSONField()))  # noqa: S611  # nosec B611
+                .get(pk=user_id)
+            )
         except model.DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None

@@ -244,6 +244,7 @@ class SubjectView:
     consent: ConsentView | None = None
     emergency: EmergencyGrant | None = None
     emergency_possible: bool = False
+    following: bool = False  # the user follows this record (notifications)
 
     def item(self, code: str) -> ItemView:
         for section in self.sections:
@@ -305,6 +306,7 @@ class _Access:
     on_caseload: bool
     coverage: Coverage | None  # None: agreements do not apply (owning team, preview, emergency)
     emergency: EmergencyGrant | None
+    following: bool = False
 
 
 def _resolve_access(principal: Principal, subject_id: uuid.UUID, purpose: Purpose) -> _Access:
@@ -318,11 +320,11 @@ def _resolve_access(principal: Principal, subject_id: uuid.UUID, purpose: Purpos
     on_caseload = standing.on_caseload
     writable = principal.grants.writable_anywhere | (principal.grants.writable_on_caseload if on_caseload else frozenset())
     if standing.emergency is not None:
-        return _Access(ALL_ITEM_CODES, writable, on_caseload, None, standing.emergency)
+        return _Access(ALL_ITEM_CODES, writable, on_caseload, None, standing.emergency, standing.following)
     if on_caseload:
-        return _Access(principal.grants.readable, writable, on_caseload, None, None)
+        return _Access(principal.grants.readable, writable, on_caseload, None, None, standing.following)
     coverage = standing.coverage
-    return _Access(principal.grants.readable & coverage.for_purpose, writable, on_caseload, coverage, None)
+    return _Access(principal.grants.readable & coverage.for_purpose, writable, on_caseload, coverage, None, standing.following)
 
 
 def _check_visible(principal: Principal, access: _Access, values: Mapping[str, Any]) -> None:
@@ -569,6 +571,7 @@ def disclose_subject(
                 consent=_consent_view(values, term_lookup),
                 emergency=access.emergency,
                 emergency_possible=(any_withheld and access.emergency is None and not principal.previewing and emergency_allowed(values)),
+                following=access.following,
             )
             audit_record(
                 event=event,

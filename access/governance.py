@@ -166,15 +166,17 @@ def withheld_reason(code: str, principal: Principal, coverage: Coverage | None) 
 
 @dataclass(frozen=True)
 class Standing:
-    """Where one principal stands with one subject: caseload, emergency access, agreements in force."""
+    """Where one principal stands with one subject: caseload, emergency access, agreements in force, following."""
 
     on_caseload: bool
     emergency: EmergencyGrant | None
     coverage: Coverage
+    # Whether the user follows the record (the page's Follow button); read here to save the page a round trip.
+    following: bool = False
 
 
 STANDING_SQL = """
-SELECT base.on_caseload, e.id, e.reason_code, e.expires_at, base.agreements
+SELECT base.on_caseload, e.id, e.reason_code, e.expires_at, base.agreements, base.following
 FROM (
     SELECT
         CASE WHEN cardinality(%(groups)s::int[]) = 0 THEN false ELSE EXISTS (
@@ -185,7 +187,8 @@ FROM (
             SELECT coalesce(json_agg(json_build_array(a.reference, a.items, a.purposes)), '[]'::json)
             FROM governance_sharingagreement a JOIN governance_sharingagreement_parties ap ON ap.sharingagreement_id = a.id
             WHERE ap.agency_id = %(agency)s AND a.starts_on <= %(today)s AND a.ends_on >= %(today)s
-        ) AS agreements
+        ) AS agreements,
+        EXISTS (SELECT 1 FROM notifications_follow f WHERE f.user_id = %(user)s AND f.subject_id = %(subject)s) AS following
 ) base
 LEFT JOIN LATERAL (
     SELECT id, reason_code, expires_at FROM governance_emergencyaccess
@@ -196,7 +199,7 @@ LEFT JOIN LATERAL (
 
 
 def subject_standing(principal: Principal, subject_id: uuid.UUID, purpose_code: str) -> Standing:
-    """``writable_items_for``'s caseload check, ``active_emergency`` and ``agreement_coverage`` in one query.
+    """``writable_items_for``'s caseload check, ``active_emergency``, ``agreement_coverage`` and following in one query.
 
     The record view asks all three for every disclosure; one round trip
     instead of three keeps it within its query budget. The same rules as the
@@ -216,8 +219,8 @@ def subject_standing(principal: Principal, subject_id: uuid.UUID, purpose_code: 
                 "now": now,
             },
         )
-        on_caseload, e_id, e_reason, e_expires, agreements = cursor.fetchone()
+        on_caseload, e_id, e_reason, e_expires, agreements, following = cursor.fetchone()
     if isinstance(agreements, str):
         agreements = json.loads(agreements)
     emergency = EmergencyGrant(e_id, e_reason, e_expires) if e_id is not None else None
-    return Standing(bool(on_caseload), emergency, _coverage(agreements, purpose_code))
+    return Standing(bool(on_caseload), emergency, _coverage(agreements, purpose_code), bool(following))

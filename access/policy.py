@@ -131,23 +131,31 @@ def clear_policy_cache() -> None:
 
 
 def principal_for(user: User, *, as_role: str | None = None) -> Principal:
-    """Resolve a signed-in user. One query: their groups (roles and teams) with the policy version.
+    """Resolve a signed-in user: their groups (roles and teams) with the policy version.
+
+    No query for a user loaded by the sign-in backend (the facts came with the user row); one query otherwise.
 
     ``as_role`` is the administrator's "preview as role": the grants are the
     previewed role's, and ``previewing`` is set so the choke point can show
     the administrator only what their own roles also allow.
     """
-    # The policy version rides along on each group row: one round trip on every request instead of two.
-    latest = PolicyVersion.objects.order_by("-number").values("number")[:1]
-    rows = list(
-        Group.objects.filter(user=user)
-        .annotate(policy=Subquery(latest))
-        .values_list("id", "role__code", "team__id", "policy")
-        .order_by("role__order", "id")
-    )
+    facts = getattr(user, "signed_in_facts", None)
+    if facts is not None:
+        # Read with the user in the same query by access.backends.AccountBackend (every signed-in request).
+        rows = [(gid, code, team_id, facts["policy"]) for gid, code, team_id in facts["groups"]]
+        version = facts["policy"] or 0
+    else:
+        # The policy version rides along on each group row: one round trip instead of two.
+        latest = PolicyVersion.objects.order_by("-number").values("number")[:1]
+        rows = list(
+            Group.objects.filter(user=user)
+            .annotate(policy=Subquery(latest))
+            .values_list("id", "role__code", "team__id", "policy")
+            .order_by("role__order", "id")
+        )
+        version = (rows[0][3] or 0) if rows else current_policy_version()
     role_codes = tuple(code for _, code, _, _ in rows if code)
     team_group_ids = tuple(gid for gid, _, team_id, _ in rows if team_id)
-    version = (rows[0][3] or 0) if rows else current_policy_version()
     own = grants_for(frozenset(role_codes), version)
     grants = grants_for(frozenset((as_role,)), version) if as_role else own
     agency = user.agency if user.agency_id else None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -24,38 +25,42 @@ from audit.models import Alert, AuditEvent
 HOUR = dt.timedelta(hours=1)
 
 # Each rule's count comes with whether this user already has an alert of that kind raised in the last hour (the
-# rules raise at most one), in one statement, so a user over a threshold costs no extra round trip per request.
-# Parameters: username, window start, [search criteria], username, alert kind, an hour ago.
+# rules raise at most one), as one row (raised, count), read in the same statement as the audit row is appended
+# (AuditEvent.append), so the rules cost no round trip of their own (issue 6). When one was raised the count is
+# not taken at all: the rule cannot fire, and a busy user's hour of events would otherwise be counted on every
+# request. Parameters: the rule's own (username, window start[, criteria]), then username, alert kind, an hour ago.
 _COUNT_SQL: dict[str, str] = {
     # Outcome "ok" record views of the last hour.
     Alert.Kind.VIEW_RATE: (
-        "SELECT (SELECT count(*) FROM audit_auditevent WHERE actor_username = %s AND event = 'record.view' "
-        "AND outcome = 'ok' AND timestamp >= %s), "
-        "EXISTS (SELECT 1 FROM audit_alert WHERE username = %s AND kind = %s AND raised_at >= %s)"
+        "SELECT r.raised, CASE WHEN r.raised THEN 0 ELSE (SELECT count(*) FROM audit_auditevent WHERE actor_username = %s "
+        "AND event = 'record.view' AND outcome = 'ok' AND timestamp >= %s) END "
+        "FROM (SELECT EXISTS (SELECT 1 FROM audit_alert WHERE username = %s AND kind = %s AND raised_at >= %s) AS raised) r"
     ),
     # Denied attempts of the last ten minutes.
     Alert.Kind.DENIED: (
-        "SELECT (SELECT count(*) FROM audit_auditevent WHERE actor_username = %s AND outcome = 'denied' AND timestamp >= %s), "
-        "EXISTS (SELECT 1 FROM audit_alert WHERE username = %s AND kind = %s AND raised_at >= %s)"
+        "SELECT r.raised, CASE WHEN r.raised THEN 0 ELSE (SELECT count(*) FROM audit_auditevent WHERE actor_username = %s "
+        "AND outcome = 'denied' AND timestamp >= %s) END "
+        "FROM (SELECT EXISTS (SELECT 1 FROM audit_alert WHERE username = %s AND kind = %s AND raised_at >= %s) AS raised) r"
     ),
-    # Distinct search criteria of the last hour, counting the search about to be written as well (raw SQL
-    # because the ORM cannot add a value to a DISTINCT count without a second query).
+    # Distinct search criteria of the last hour, counting the search about to be written as well (a search that
+    # was not "ok" adds NULL, which count(DISTINCT) leaves out).
     Alert.Kind.MANY_PEOPLE: (
-        "SELECT (SELECT count(DISTINCT c) FROM ("
+        "SELECT r.raised, CASE WHEN r.raised THEN 0 ELSE (SELECT count(DISTINCT c) FROM ("
         "SELECT additional_data -> 'criteria' AS c FROM audit_auditevent "
         "WHERE actor_username = %s AND event = 'search' AND outcome = 'ok' AND timestamp >= %s "
-        "UNION ALL SELECT %s::jsonb) t), "
-        "EXISTS (SELECT 1 FROM audit_alert WHERE username = %s AND kind = %s AND raised_at >= %s)"
+        "UNION ALL SELECT %s::jsonb) t) END "
+        "FROM (SELECT EXISTS (SELECT 1 FROM audit_alert WHERE username = %s AND kind = %s AND raised_at >= %s) AS raised) r"
     ),
 }
 
 
-def _count(kind: str, params: list[Any], username: str, now: dt.datetime) -> tuple[int, bool]:
-    """(count, already raised) in one round trip."""
-    with connection.cursor() as cursor:
-        cursor.execute(_COUNT_SQL[kind], [*params, username, kind, now - HOUR])
-        count, raised = cursor.fetchone()
-    return int(count), bool(raised)
+@dataclass(frozen=True)
+class Count:
+    """The one count an event's rules need: a statement returning (already raised, count), and its parameters."""
+
+    kind: str
+    sql: str
+    params: list[Any]
 
 
 Due = list[tuple[str, str]]
@@ -67,40 +72,51 @@ def out_of_hours(at: dt.datetime) -> bool:
     return not (start <= local < end)
 
 
-def due(event: AuditEvent, *, agency_24h: bool) -> Due:
-    """The alerts this event, once written, sets off: (kind, detail) pairs.
+def count_for(event: AuditEvent, *, now: dt.datetime) -> Count | None:
+    """What must be counted to decide this event's alerts (None: nothing).
 
-    Counted before the event is inserted (the counts add the event itself),
-    so these reads run before the chain lock is taken and the lock is held
-    only for the append (issue 6: the audit append serialises every
-    disclosure, so whatever runs under the lock limits throughput). Two
-    requests by one user at the same instant can each count without the
-    other; the rule then fires on the user's next request instead.
+    Counted in the statement that appends the event, so the counts do not include it: ``due`` adds it.
+    Two requests by one user at the same instant can each count without the other; the rule then fires
+    on the user's next request instead.
+    """
+    user = event.actor_username
+    if not user:
+        return None
+    if event.outcome == "denied":
+        kind, own = Alert.Kind.DENIED, [user, now - dt.timedelta(minutes=10)]
+    elif event.event == "record.view":
+        kind, own = Alert.Kind.VIEW_RATE, [user, now - HOUR]
+    elif event.event == "search":
+        criteria = json.dumps((event.additional_data or {}).get("criteria")) if event.outcome == "ok" else None
+        kind, own = Alert.Kind.MANY_PEOPLE, [user, now - HOUR, criteria]
+    else:
+        return None
+    return Count(kind, _COUNT_SQL[kind], [*own, user, kind, now - HOUR])
+
+
+def due(event: AuditEvent, *, agency_24h: bool, now: dt.datetime, counted: tuple[bool, int] | None) -> Due:
+    """The alerts this event, now written, sets off: (kind, detail) pairs.
+
+    ``counted`` is what ``count_for``'s statement returned: (already raised this hour, count without this event).
     """
     if not event.actor_username:
         return []
-    now = timezone.now()
-    user = event.actor_username
+    raised, count = counted if counted is not None else (True, 0)
     if event.outcome == "denied":
-        denials, raised = _count(Alert.Kind.DENIED, [user, now - dt.timedelta(minutes=10)], user, now)
-        denials += 1
+        denials = count + 1
         due_now = denials >= settings.ALERT_DENIALS and not raised
         return [(Alert.Kind.DENIED, f"{denials} denied attempts in 10 minutes")] if due_now else []
     if event.event not in ("record.view", "search"):
         return []
-    itself = 1 if event.outcome == "ok" else 0
     found: Due = []
     if not agency_24h and out_of_hours(now):
         found.append((Alert.Kind.OUT_OF_HOURS, f"{event.event} at {timezone.localtime(now):%H:%M} by a user of a daytime service"))
     if event.event == "record.view":
-        views, raised = _count(Alert.Kind.VIEW_RATE, [user, now - HOUR], user, now)
-        views += itself
+        views = count + (1 if event.outcome == "ok" else 0)
         if views > settings.ALERT_VIEWS_PER_HOUR and not raised:
             found.append((Alert.Kind.VIEW_RATE, f"{views} record views in the last hour"))
     else:
-        # A search that was not "ok" adds NULL, which count(DISTINCT) leaves out.
-        criteria = json.dumps((event.additional_data or {}).get("criteria")) if itself else None
-        people, raised = _count(Alert.Kind.MANY_PEOPLE, [user, now - HOUR, criteria], user, now)
+        people = count  # the criteria of this search are already in the count
         if people > settings.ALERT_PEOPLE_PER_HOUR and not raised:
             found.append((Alert.Kind.MANY_PEOPLE, f"searches for {people} different people in the last hour"))
     return found

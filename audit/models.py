@@ -94,6 +94,11 @@ class AuditEvent(AbstractLogEntry):
         return hashlib.sha256((prev_hash + self.canonical_payload()).encode()).hexdigest()
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        self.append()
+
+    def append(self, *, with_row: tuple[str, list[Any]] | None = None) -> tuple[Any, ...]:
+        """Append this event to the chain; ``with_row`` is a one-row SELECT run in the same statement, whose row
+        is returned (the alert rules' count rides here, saving a round trip per disclosure, issue 6)."""
         if self.pk is not None:
             raise AppendOnlyError("audit events are append-only and cannot be changed")
         if not self.event:
@@ -101,14 +106,21 @@ class AuditEvent(AbstractLogEntry):
             self.event = {0: "object.create", 1: "object.update", 2: "object.delete", 3: "object.access"}.get(self.action, "object.change")
         if self.actor_id and not self.actor_username:
             self.actor_username = self.actor.username if self.actor else ""
+        sql, params = self._append_statement()
+        if with_row is not None:
+            extra_sql, extra_params = with_row
+            # Both parts are fixed SQL with bound values; the CTE's INSERT runs whatever the outer SELECT reads.
+            sql = f"WITH extra AS MATERIALIZED ({extra_sql}), appended AS ({sql}) SELECT appended.*, extra.* FROM appended, extra"  # nosec B608
+            params = [*extra_params, *params]
         # The advisory lock is held to the end of the outermost transaction, so
         # appends are serialised and ids follow chain order.
         with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-            cursor.execute(*self._append_statement())
+            cursor.execute(sql, params)
             row = cursor.fetchone()
-        self.id, self.prev_hash, self.hash = row
+        self.id, self.prev_hash, self.hash = row[:3]
         self._state.adding = False
         self._state.db = connection.alias
+        return tuple(row[3:])
 
     def _append_statement(self) -> tuple[str, list[Any]]:
         """One INSERT that takes the chain lock, reads the tip and computes this row's hash in the database.

@@ -17,6 +17,7 @@ from typing import Any, TypedDict
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, models
+from django.utils import timezone
 
 from audit import alerts
 from audit.models import AuditEvent
@@ -108,9 +109,10 @@ def audit_record(
             additional_data=detail,
             changes=changes,
         )
-        # Alert counts first: entry.save() takes the chain lock, held until commit.
-        due = alerts.due(entry, agency_24h=agency_24h)
-        entry.save()
+        now = timezone.now()
+        count = alerts.count_for(entry, now=now)
+        counted = entry.append(with_row=(count.sql, count.params) if count else None)
+        due = alerts.due(entry, agency_24h=agency_24h, now=now, counted=(bool(counted[0]), int(counted[1])) if count else None)
         if due:
             alerts.raise_due(entry, due)
     except DatabaseError as exc:

@@ -18,16 +18,21 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.sessions.exceptions import SessionInterrupted
 from django.contrib.sessions.middleware import SessionMiddleware
-from django.db import DatabaseError
+from django.db import DEFAULT_DB_ALIAS, DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils.http import urlencode
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.middleware import OTPMiddleware
+from django_otp.models import Device
 
 from audit.services import AuditUnavailable
 from governance.protocol import confirmed_until, version_in_force
@@ -76,6 +81,39 @@ class RequestIdMiddleware:
         return response
 
 
+class SecondFactorMiddleware(OTPMiddleware):
+    """django-otp's middleware (``user.otp_device``, ``user.is_verified()``) without its own query per request.
+
+    Rule, as django-otp's: the session's device counts only while it belongs to the user and is confirmed;
+    otherwise it is dropped from the session and the user is not verified. The sign-in backend reads the user's
+    confirmed devices with the user row (``signed_in_facts``), so the check needs no query of its own; the
+    device is handed over unloaded (its fields load if anything reads them). A user loaded any other way is
+    checked by django-otp's own query.
+    """
+
+    def _verify_user_sync(self, request: HttpRequest, user: Any) -> Any:
+        facts = getattr(user, "signed_in_facts", None)
+        if facts is None or not user.is_authenticated:
+            return super()._verify_user_sync(request, user)
+        self._init_user_fields(user)
+        persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+        device = None
+        if persistent_id:
+            persistent_id = self._normalize_persistent_id(persistent_id)
+            if persistent_id in facts["devices"]:
+                device = _unloaded_device(persistent_id, user.pk)
+        user.otp_device = self._finalize_device(request, user, device)
+        return user
+
+
+def _unloaded_device(persistent_id: str, user_id: int) -> Device | None:
+    """A device known to exist, be confirmed and belong to the user, with only those fields set (the rest deferred)."""
+    model_label, device_id = persistent_id.rsplit("/", 1)
+    app_label, model_name = model_label.split(".")
+    model = apps.get_model(app_label, model_name)
+    return model.from_db(DEFAULT_DB_ALIAS, ["id", "user_id", "confirmed"], [int(device_id), user_id, True])  # type: ignore[no-any-return]
+
+
 class SessionLimitsMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -108,7 +146,7 @@ class RequireSecondFactorMiddleware:
             return redirect(settings.LOGIN_URL_PATH)
         if name in NEEDS_PASSWORD_ONLY:
             return self.get_response(request)
-        # is_verified() is added by django_otp.middleware.OTPMiddleware.
+        # is_verified() is added by SecondFactorMiddleware (django-otp).
         if not user.is_verified():  # type: ignore[attr-defined]
             return redirect("otp-verify")
         return self.get_response(request)

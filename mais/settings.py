@@ -84,7 +84,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "mais.middleware.SecondFactorMiddleware",
     "mais.middleware.SessionLimitsMiddleware",
     "mais.middleware.RequireSecondFactorMiddleware",
     "mais.middleware.RequireAttestationMiddleware",

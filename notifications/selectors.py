@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.db.models import QuerySet
 
 from access.models import User
 from notifications.models import Delivery, Follow
-
-
-def is_following(user: User, subject_id: uuid.UUID) -> bool:
-    return Follow.objects.filter(user=user, subject_id=subject_id).exists()
 
 
 def followed_team_ids(user: User) -> set[int]:

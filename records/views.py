@@ -28,7 +28,7 @@ from access.disclosure import (
     searchable_criteria,
 )
 from audit.services import Purpose
-from notifications.selectors import followed_team_ids, is_following
+from notifications.selectors import followed_team_ids
 from partnership.selectors import unseen_outcomes
 from records.dataset import ITEMS, SECTIONS
 from records.exports import list_csv
@@ -143,7 +143,6 @@ def record(request: HttpRequest, subject_id: uuid.UUID) -> HttpResponse:
     # Everything else the page needs is read first: after the disclosure commits with its audit row, nothing may
     # fail before the page is served (a served page and its audit event always come together, issue 7).
     preview_roles = web.preview_roles() if who.has_role("administrator") else []
-    following = is_following(request.user, subject_id)  # type: ignore[arg-type]
     label = _purpose_label(purpose)
     try:
         view = disclose_subject(principal=who, subject_id=subject_id, purpose=purpose, context=web.context(request))
@@ -152,7 +151,7 @@ def record(request: HttpRequest, subject_id: uuid.UUID) -> HttpResponse:
     return render(
         request,
         "records/record.html",
-        {"record": view, "purpose": purpose, "purpose_label": label, "preview_roles": preview_roles, "following": following},
+        {"record": view, "purpose": purpose, "purpose_label": label, "preview_roles": preview_roles, "following": view.following},
     )
 
 

@@ -75,16 +75,21 @@ def test_policy_is_cached_per_version_with_no_per_item_queries(priya_police, sub
 
     ContentType.objects.get_for_model(Subject)
     terms()
+    from access.backends import AccountBackend
     from access.models import User
 
     principal_for(priya_police)  # warm the per-version cache
-    fresh = User.objects.get(pk=priya_police.pk)  # as a new request loads her
+    fresh = User.objects.get(pk=priya_police.pk)  # loaded some other way than by the sign-in backend
     with django_assert_num_queries(2):  # groups with the policy version, agency
-        who = principal_for(fresh)
-    # The record view: savepoint, standing (caseload, emergency access and agreements in one), fields, provenance,
-    # alert rule count, audit append (lock, chain tip and insert in one statement), release: five statements of the
-    # choke point's own.
-    with django_assert_num_queries(7):
+        principal_for(fresh)
+    with django_assert_num_queries(1):  # as every request loads her: user, agency, groups, policy version and devices
+        signed_in = AccountBackend().get_user(priya_police.pk)
+        who = principal_for(signed_in)
+    assert who == principal_for(fresh)
+    # The record view: savepoint, standing (caseload, emergency access, agreements and following in one), fields,
+    # provenance, audit append (alert rule count, lock, chain tip and insert in one statement), release: four
+    # statements of the choke point's own.
+    with django_assert_num_queries(6):
         disclose_subject(principal=who, subject_id=subject.id, purpose=Purpose("custody_detention"), context=RequestContext())
 
 
@@ -97,8 +102,20 @@ def test_record_view_query_count_does_not_depend_on_items_shown(priya_police, ni
 
     ContentType.objects.get_for_model(Subject)
     terms()
-    for person, expected in ((priya_police, 7), (nia_nurse, 7), (morgan_mh, 7)):
+    for person, expected in ((priya_police, 6), (nia_nurse, 6), (morgan_mh, 6)):
         who = principal_for(person)
         with django_assert_num_queries(expected):
             view = disclose_subject(principal=who, subject_id=subject.id, purpose=Purpose("custody_detention"), context=RequestContext())
         assert view.disclosed  # the counts are of a real disclosure, not of an empty one
+
+
+def test_a_role_taken_away_applies_on_the_next_request(priya_police, subject, client_for):
+    """Priya's roles are read with her user row on every request (one query), never kept in her session:
+    once an administrator takes her police role away, her very next record view is refused."""
+    from tests.conftest import give_purpose
+
+    client = client_for(priya_police)
+    give_purpose(client, subject.id)
+    assert client.get(f"/records/{subject.id}/").status_code == 200
+    priya_police.groups.clear()
+    assert client.get(f"/records/{subject.id}/").status_code == 404

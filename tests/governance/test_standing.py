@@ -81,3 +81,18 @@ def test_standing_agrees_with_the_three_lookups(priya_police, morgan_mh, nia_nur
     police = subject_standing(principal_for(priya_police), elsewhere.id, "custody_detention").coverage
     assert "NARROW-1" in police.references and "ENDED-1" not in police.references
     assert "risk.suicide_level" in police.for_purpose
+
+
+def test_following_rides_in_the_standing_query_and_reaches_the_page(priya_police, subject, client_for):
+    """Priya's Follow button reads what the standing query says, and it changes the moment she follows."""
+    from notifications.models import Follow
+    from tests.conftest import give_purpose
+
+    who = principal_for(priya_police)
+    assert subject_standing(who, subject.id, "custody_detention").following is False
+    client = client_for(priya_police)
+    give_purpose(client, subject.id)
+    assert b"Follow this record" in client.get(f"/records/{subject.id}/").content
+    Follow.objects.create(user=priya_police, subject_id=subject.id)
+    assert subject_standing(who, subject.id, "custody_detention").following is True
+    assert b"Stop following" in client.get(f"/records/{subject.id}/").content
