@@ -33,7 +33,7 @@ from django.db import connection
 from django.utils import timezone
 
 from access.policy import Principal
-from governance.models import EmergencyAccess, SharingAgreement
+from governance.models import EmergencyAccess
 from records.models import ConsentStatus
 
 # The fields every disclosure loads beside the items: they decide visibility and the lawful basis.
@@ -105,11 +105,18 @@ def agreements_in_force(principal: Principal, today: dt.date | None = None) -> l
     if principal.agency_id is None:
         return []
     today = today or timezone.localdate()
-    return list(
-        SharingAgreement.objects.filter(parties=principal.agency_id, starts_on__lte=today, ends_on__gte=today).values_list(
-            "reference", "items", "purposes"
-        )
-    )
+    # Plain SQL (the same statement as the standing query's agreements): every search runs it, and building the
+    # ORM query cost more than running it (issue 6). tests/governance/test_standing.py compares it with the ORM.
+    with connection.cursor() as cursor:
+        cursor.execute(_AGREEMENTS_SQL, {"agency": principal.agency_id, "today": today})
+        return [(reference, list(items), list(purposes)) for reference, items, purposes in cursor.fetchall()]
+
+
+_AGREEMENTS_SQL = """
+SELECT a.reference, a.items, a.purposes
+FROM governance_sharingagreement a JOIN governance_sharingagreement_parties ap ON ap.sharingagreement_id = a.id
+WHERE ap.agency_id = %(agency)s AND a.starts_on <= %(today)s AND a.ends_on >= %(today)s
+"""
 
 
 def coverage_for(rows: Iterable[tuple[str, list[str], list[str]]], purpose_code: str) -> Coverage:

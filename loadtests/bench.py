@@ -55,6 +55,22 @@ AUDIT_COST_MAX = 0.15
 VIEW_NAMES = ("record", "edit: form", "edit: save")  # each runs one record disclosure (the edit page shows the record's values)
 
 
+LOCAL_REDIS = "redis://127.0.0.1:6379/1"
+
+
+def redis_url(given: str | None) -> str:
+    """The Redis the app shares sessions through, as deployed (compose.yaml), or "" for sessions in PostgreSQL."""
+    if given is not None:
+        return "" if given == "none" else given
+    if os.environ.get("MAIS_REDIS_URL"):
+        return os.environ["MAIS_REDIS_URL"]
+    import socket
+
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return LOCAL_REDIS if probe.connect_ex(("127.0.0.1", 6379)) == 0 else ""
+
+
 def say(message: str) -> None:
     print(f"[bench {dt.datetime.now():%H:%M:%S}] {message}", flush=True)
 
@@ -221,6 +237,12 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
+        "--redis",
+        default=None,
+        help="Redis for sessions and lockout counts, as compose.yaml deploys it (default: MAIS_REDIS_URL, else "
+        f"{LOCAL_REDIS} when it answers; 'none' keeps sessions in PostgreSQL).",
+    )
+    parser.add_argument(
         "--saturation-only",
         action="store_true",
         help="Only the two saturation passes, printed and not written: for trying a change, not a result.",
@@ -233,6 +255,7 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
     label = f"{args.size // 1000}k" if args.size < 1_000_000 else f"{args.size / 1_000_000:g}m"
     stem = f"{stamp}-{label}"
     url, pg_version = database_url(args.size)
+    redis = redis_url(args.redis)
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -244,8 +267,9 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
         "MAIS_CONN_MAX_AGE": "600",
         "MAIS_LOADTEST_USERS": str(WORK / f"users-{args.size}.json"),
         "PYTHONPATH": str(ROOT),
+        "MAIS_REDIS_URL": redis,
     }
-    say(f"database {url.split('@')[-1]} ({pg_version})")
+    say(f"database {url.split('@')[-1]} ({pg_version}); sessions in {'Redis ' + redis if redis else 'PostgreSQL'}")
     manage(env, "migrate", "--verbosity", "0")
     have = int(sql(env, "SELECT count(*) FROM records_subject")[0][0])
     seeding = ""
@@ -265,7 +289,7 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
     )
     subjects = int(sql(env, "SELECT count(*) FROM records_subject")[0][0])
     log = WORK / f"gunicorn-{stem}.log"
-    results: dict[str, Any] = {"size": subjects, "pg": pg_version}
+    results: dict[str, Any] = {"size": subjects, "pg": pg_version, "sessions": f"Redis ({redis})" if redis else "PostgreSQL"}
 
     if args.saturation_only:
         return saturation_only(args, env, log)
@@ -410,7 +434,7 @@ def render(
         "",
         f"Machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}, "
         f"{results['pg']}. App (gunicorn, {args.workers} workers x {args.threads} threads, production settings), database and "
-        "Locust all on this machine.",
+        f"Locust all on this machine. Sessions and lockout counts in {results['sessions']}.",
         f"Mixed run: {args.users} users, each with its own account signed in with password and TOTP, think time 1.5-2.5 s, "
         f"{args.duration} s measured after a {args.spawn_rate:g}/s sign-in ramp (Locust --reset-stats: the figures are the steady state, "
         f"so the sign-in requests of the ramp are not in them). Saturation: {args.saturation_users} users, no think time, "

@@ -11,6 +11,7 @@ Default matrix strings list, in ``MATRIX_ROLES`` order, ``W`` (read and write),
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 MATRIX_ROLES = (
@@ -73,11 +74,12 @@ class ItemSpec:
     vocabulary: str | None = None
     field_labels: tuple[str, ...] = field(default=())
 
-    @property
+    # Computed once per item (every disclosure asks several times per item).
+    @functools.cached_property
     def section(self) -> str:
         return self.code.split(".", 1)[0]
 
-    @property
+    @functools.cached_property
     def model_fields(self) -> tuple[str, ...]:
         return self.fields or (self.code.split(".", 1)[1],)
 

@@ -7,7 +7,7 @@ import datetime as dt
 from django.utils import timezone
 
 from access.disclosure import writable_items_for
-from access.governance import active_emergency, agreement_coverage, subject_standing
+from access.governance import active_emergency, agreement_coverage, agreements_in_force, subject_standing
 from access.policy import principal_for
 from governance.models import EmergencyAccess, SharingAgreement
 from tests.factories import make_subject
@@ -81,6 +81,11 @@ def test_standing_agrees_with_the_three_lookups(priya_police, morgan_mh, nia_nur
     police = subject_standing(principal_for(priya_police), elsewhere.id, "custody_detention").coverage
     assert "NARROW-1" in police.references and "ENDED-1" not in police.references
     assert "risk.suicide_level" in police.for_purpose
+    # agreements_in_force is plain SQL; it must say what the ORM says of the same rule.
+    for person in (priya_police, morgan_mh, nia_nurse):
+        today = timezone.localdate()
+        orm = SharingAgreement.objects.filter(parties=person.agency_id, starts_on__lte=today, ends_on__gte=today)
+        assert sorted(agreements_in_force(principal_for(person))) == sorted(orm.values_list("reference", "items", "purposes"))
 
 
 def test_following_rides_in_the_standing_query_and_reaches_the_page(priya_police, subject, client_for):
