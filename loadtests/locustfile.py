@@ -14,6 +14,13 @@ Scenarios (weights are the share of virtual users):
 - RecordViewer (saturation pass only, MAIS_LOADTEST_SATURATION=1): police
   record views with no think time, to find throughput.
 
+Measurement (MAIS_LOADTEST_MEASURE_SECONDS, set by bench.py): the statistics
+are reset when the last virtual user has finished signing in, and the run
+stops that many seconds later. Signing in hashes a password (about a second
+of CPU each on the test machine), so under load the sign-ins of a 150-user
+ramp run on well past the end of spawning; Locust's own --reset-stats (at the
+end of spawning) left them in the "steady state" figures.
+
 Names and subject ids go in POST bodies or paths exactly as the browser
 sends them. When the app runs with loadtests/bench_wsgi.py it returns the
 number of SQL queries of each request in ``X-Query-Count`` (and of its choke
@@ -37,8 +44,10 @@ from html.parser import HTMLParser
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
+import gevent
 from django_otp.oath import totp
 from locust import FastHttpUser, between, constant, events, task
+from locust.env import Environment
 
 DATA: dict[str, Any] = json.loads(open(os.environ.get("MAIS_LOADTEST_USERS", "var/loadtest-users.json")).read())  # noqa: SIM115
 PEOPLE: list[dict[str, str]] = DATA["people"]
@@ -53,6 +62,8 @@ PUBLIC_SCHEME = os.environ.get("MAIS_LOADTEST_PUBLIC_SCHEME", "https")
 
 _accounts: dict[str, itertools.count[int]] = defaultdict(itertools.count)
 _accounts_lock = threading.Lock()
+MEASURE_SECONDS = float(os.environ.get("MAIS_LOADTEST_MEASURE_SECONDS") or 0)
+_signed_in = [0]
 # requests, total and most queries per request, total and most inside the choke point
 _queries: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
 
@@ -65,6 +76,20 @@ def _account(role: str) -> dict[str, Any]:
     if n >= len(pool):
         raise RuntimeError(f"more {role} virtual users than load-test accounts ({len(pool)}): seed more")
     return pool[n]
+
+
+def _one_more_signed_in(environment: Environment) -> None:
+    """When every virtual user has signed in, the steady state begins: reset the figures, stop after the measure."""
+    runner = environment.runner
+    if runner is None:
+        return
+    with _accounts_lock:
+        _signed_in[0] += 1
+        everyone = _signed_in[0] == runner.target_user_count
+    if everyone and MEASURE_SECONDS:
+        runner.stats.reset_all()
+        print(f"[locust] all {_signed_in[0]} users signed in; measuring {MEASURE_SECONDS:g} s", flush=True)
+        gevent.spawn_later(MEASURE_SECONDS, runner.quit)
 
 
 @events.request.add_listener
@@ -186,6 +211,7 @@ class _Signed(FastHttpUser):
             ) as response:
                 if response.status_code != 302:
                     response.failure(f"reason for access not accepted ({response.status_code})")
+        _one_more_signed_in(self.environment)
 
     def _csrf(self, path: str, name: str) -> str:
         response = self.client.get(path, name=name)
