@@ -208,6 +208,8 @@ def locust(
     stats: dict[str, dict[str, float]] = {}
     with open(f"{prefix}_stats.csv", newline="") as handle:
         for row in csv.DictReader(handle):
+            if row["Request Count"] == "0":
+                continue  # sign-in steps, all before the measured window
             stats[row["Name"]] = {
                 "requests": float(row["Request Count"]),
                 "failures": float(row["Failure Count"]),
