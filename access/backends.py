@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.db.models import JSONField
-from django.db.models.expressions import RawSQL
+from django.db import DEFAULT_DB_ALIAS, connection
+
+from access.models import Agency, User
+from mais import rawsql
 
 # Loaded with the user on every request (issue 6: these were three more round trips before every page):
 # - "groups": [group id, role code or null, team id or null], ordered as principal_for orders them;
@@ -53,17 +56,40 @@ class AccountBackend(ModelBackend):
     def get_user(self, user_id: Any) -> Any:
         """The signed-in user of every request with their agency, groups, the policy version and confirmed devices.
 
-        One query. ``access.policy.principal_for`` and the second-factor middleware use what rides along
-        (``user.signed_in_facts``) instead of querying again; a user loaded any other way has none and they query.
+        One query, in plain SQL built once (``mais.rawsql``): it runs on every request, and building the ORM
+        query each time cost as much as running it (issue 6). ``access.policy.principal_for`` and the
+        second-factor middleware use what rides along (``user.signed_in_facts``) instead of querying again; a
+        user loaded any other way has none and they query. tests/access/test_policy.py compares the user and
+        agency with the ORM's.
         """
-        model = get_user_model()
         try:
-            user = (
-                model._default_manager.select_related("agency")
-                # A constant statement with no parameters: nothing from the request reaches it.
-                .annotate(signed_in_facts=RawSQL(SIGNED_IN_SQL, (), output_field=JSONField()))  # noqa: S611  # nosec B611
-                .get(pk=user_id)
-            )
-        except model.DoesNotExist:
+            pk = int(user_id)
+        except (TypeError, ValueError):
             return None
+        with connection.cursor() as cursor:
+            cursor.execute(_signed_in_statement(), [pk])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        user_fields, agency_fields = rawsql.attnames(User), rawsql.attnames(Agency)
+        user_values = rawsql.convert(row[: len(user_fields)], rawsql.columns(User, user_fields)[1])
+        agency_values = row[len(user_fields) : -1]
+        user = User.from_db(DEFAULT_DB_ALIAS, user_fields, user_values)
+        if agency_values[0] is not None:
+            user.agency = Agency.from_db(
+                DEFAULT_DB_ALIAS, agency_fields, rawsql.convert(agency_values, rawsql.columns(Agency, agency_fields)[1])
+            )
+        facts = row[-1]
+        user.signed_in_facts = json.loads(facts) if isinstance(facts, str) else facts  # type: ignore[attr-defined]
         return user if self.user_can_authenticate(user) else None
+
+
+@functools.cache
+def _signed_in_statement() -> str:
+    user_columns, _ = rawsql.columns(User, rawsql.attnames(User))
+    agency_columns, _ = rawsql.columns(Agency, rawsql.attnames(Agency))
+    # Constant SQL: model columns and the fixed SIGNED_IN_SQL; the user id is bound.
+    return (
+        f"SELECT {user_columns}, {agency_columns}, ({SIGNED_IN_SQL}) AS facts FROM access_user "  # nosec B608
+        "LEFT JOIN access_agency ON access_agency.id = access_user.agency_id WHERE access_user.id = %s"
+    )

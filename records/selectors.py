@@ -8,16 +8,16 @@ point decides what leaves the server.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import Field, Max, Model
+from django.db.models import Max
 
+from mais import rawsql
 from records.models import ItemChange, Subject, SubjectGroupObjectPermission
 from records.normalise import name_words
 
@@ -225,48 +225,19 @@ def _exact_surname_tier(words: list[str], include_aliases: bool, branch: str) ->
 def subject_values(subject_ids: Sequence[uuid.UUID], fields: Iterable[str]) -> dict[uuid.UUID, dict[str, Any]]:
     """The named model fields (and id, version) of the given subjects. One query.
 
-    The statement is built once per set of fields and the values converted as the ORM converts them
-    (``_field_reader``): every record view and search runs this, and building the same ORM query each
-    time cost about as much as running it (issue 6). A test compares it with the ORM's own ``values()``.
+    Plain SQL converted as the ORM converts (``mais.rawsql``): every record view and search runs this, and
+    building the same ORM query each time cost about as much as running it (issue 6). A test compares it
+    with the ORM's own ``values()``.
     """
-    names, sql, converters = _field_reader(Subject, frozenset({"id", "version", *fields}), "id = ANY(%s::uuid[])")
+    names = tuple(sorted({"id", "version", *fields}))
+    selected, converters = rawsql.columns(Subject, names)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [list(subject_ids)])
+        cursor.execute(f"SELECT {selected} FROM records_subject WHERE id = ANY(%s::uuid[])", [list(subject_ids)])  # nosec B608: model columns
         rows = cursor.fetchall()
     out: dict[uuid.UUID, dict[str, Any]] = {}
     for row in rows:
-        values = dict(zip(names, _convert(row, converters), strict=True))
+        values = dict(zip(names, rawsql.convert(row, converters), strict=True))
         out[values["id"]] = values
-    return out
-
-
-Converter = Callable[[Any, Any, Any], Any]
-
-
-@functools.lru_cache(maxsize=256)
-def _field_reader(
-    model: type[Model], fields: frozenset[str], where: str
-) -> tuple[tuple[str, ...], str, tuple[tuple[Any, tuple[Converter, ...]], ...]]:
-    """(field names, SELECT of their columns WHERE ``where``, per column the expression and the ORM's converters)."""
-    table = model._meta.db_table
-    names = tuple(sorted(fields))
-    columns, converters = [], []
-    for name in names:
-        field = model._meta.get_field(name)
-        assert isinstance(field, Field)  # concrete fields only
-        columns.append(f"{connection.ops.quote_name(table)}.{connection.ops.quote_name(field.column or name)}")
-        column = field.get_col(table)
-        converters.append((column, tuple(connection.ops.get_db_converters(column)) + tuple(field.get_db_converters(connection))))
-    sql = f"SELECT {', '.join(columns)} FROM {connection.ops.quote_name(table)} WHERE {where}"  # nosec B608: names from the model
-    return names, sql, tuple(converters)
-
-
-def _convert(row: Sequence[Any], converters: Sequence[tuple[Any, Sequence[Converter]]]) -> list[Any]:
-    out = []
-    for value, (expression, functions) in zip(row, converters, strict=True):
-        for function in functions:
-            value = function(value, expression, connection)
-        out.append(value)
     return out
 
 

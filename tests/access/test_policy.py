@@ -119,3 +119,24 @@ def test_a_role_taken_away_applies_on_the_next_request(priya_police, subject, cl
     assert client.get(f"/records/{subject.id}/").status_code == 200
     priya_police.groups.clear()
     assert client.get(f"/records/{subject.id}/").status_code == 404
+
+
+def test_the_signed_in_user_is_loaded_as_the_orm_loads_her(priya_police, django_assert_num_queries):
+    """The backend reads Priya with plain SQL; every field of her and of her agency must be what the ORM reads."""
+    from access.backends import AccountBackend
+    from access.models import Agency, User
+
+    with django_assert_num_queries(1):
+        loaded = AccountBackend().get_user(priya_police.pk)
+        agency = loaded.agency  # came with her: no second query
+    orm = User.objects.select_related("agency").get(pk=priya_police.pk)
+    for field in User._meta.concrete_fields:
+        assert getattr(loaded, field.attname) == getattr(orm, field.attname), field.name
+        assert type(getattr(loaded, field.attname)) is type(getattr(orm, field.attname)), field.name
+    for field in Agency._meta.concrete_fields:
+        assert getattr(agency, field.attname) == getattr(orm.agency, field.attname), field.name
+    assert loaded.signed_in_facts["groups"] and loaded.signed_in_facts["devices"] == [
+        f"otp_totp.totpdevice/{d.pk}" for d in priya_police.totpdevice_set.filter(confirmed=True)
+    ]
+    assert AccountBackend().get_user(10**9) is None
+    assert AccountBackend().get_user("not a number") is None
