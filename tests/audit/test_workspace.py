@@ -201,3 +201,28 @@ def test_auditor_closes_and_escalates_alerts_with_audited_notes(aud_auditor, cli
     assert alert.status == "escalated" and alert.handled_by == "aud"
     event = AuditEvent.objects.get(event="alert.handled")
     assert event.changes == {"status": ["open", "escalated"]}
+
+
+def test_audit_rows_escape_what_users_typed_and_tag_what_matters(aud_auditor, client_for):
+    """The event rows are drawn in Python (issue 6): a reason typed with markup shows as text, a denied event and a
+    search's result count are shown, and an empty filter says so."""
+    from audit.services import Purpose, RequestContext, audit_record
+    from records.models import Subject
+
+    audit_record(
+        event="search",
+        context=RequestContext("rows"),
+        about=Subject,
+        actor_username="pc.rows",
+        roles="police_officer",
+        agency="Force & Co",
+        purpose=Purpose("custody_detention", "Ref <script>alert(1)</script>"),
+        detail={"result_count": 12},
+    )
+    audit_record(event="record.view", context=RequestContext("rows"), about=Subject, outcome="denied", actor_username="pc.rows")
+    client = client_for(aud_auditor)
+    page = client.get("/audit/events/", {"username": "pc.rows"}).content.decode()
+    assert "Ref &lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
+    assert "Force &amp; Co" in page and "12 results" in page
+    assert '<strong class="govuk-tag govuk-tag--red">denied</strong>' in page
+    assert "No events match." in client.get("/audit/events/", {"username": "nobody.at.all"}).content.decode()
