@@ -15,7 +15,9 @@ from django import template
 from django.urls import reverse
 from django.utils.text import Truncator
 
-from records.templatetags.record_items import _e, _safe, _when
+from mais.markup import built as _safe
+from mais.markup import escape as _e
+from mais.markup import when as _when
 
 register = template.Library()
 

@@ -9,42 +9,23 @@ Rules and reasons:
   rendering each item through an include with nested tags cost more than the
   disclosure itself (issue 6 measured about half of a record view's time in
   the template). The markup is the one the templates used to produce.
-- Every value passes through ``format_html``/``escape``: free text typed by a
+- Every value passes through ``mais.markup.escape``: free text typed by a
   practitioner is shown exactly as typed, never as markup.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import html
 from typing import Any
 
 from django import template
 from django.urls import reverse
-from django.utils import dateformat, timezone
 from django.utils.safestring import SafeString
 
+from mais.markup import built as _safe
+from mais.markup import escape as _e
+from mais.markup import when as _when
+
 register = template.Library()
-
-
-def _e(value: Any) -> str:
-    """Escaped as Django escapes (``&<>"'``), keeping what is already safe HTML; plain ``html.escape`` because
-    Django's lazy-aware ``format_html`` cost more than the rest of the page at several hundred calls per page."""
-    if hasattr(value, "__html__"):
-        return str(value.__html__())
-    return html.escape(str(value), quote=True)
-
-
-def _safe(markup: str) -> SafeString:
-    """Markup built here, where every value went through ``_e`` first, so it is not escaped again."""
-    return SafeString(markup)  # nosec B703
-
-
-def _when(value: dt.datetime, pattern: str) -> str:
-    """As the ``date`` filter shows it: in the current time zone."""
-    if timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return dateformat.format(value, pattern)
 
 
 def _lines(item: Any) -> str:
