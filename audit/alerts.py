@@ -58,7 +58,6 @@ _COUNT_SQL: dict[str, str] = {
 class Count:
     """The one count an event's rules need: a statement returning (already raised, count), and its parameters."""
 
-    kind: str
     sql: str
     params: list[Any]
 
@@ -91,7 +90,7 @@ def count_for(event: AuditEvent, *, now: dt.datetime) -> Count | None:
         kind, own = Alert.Kind.MANY_PEOPLE, [user, now - HOUR, criteria]
     else:
         return None
-    return Count(kind, _COUNT_SQL[kind], [*own, user, kind, now - HOUR])
+    return Count(_COUNT_SQL[kind], [*own, user, kind, now - HOUR])
 
 
 def due(event: AuditEvent, *, agency_24h: bool, now: dt.datetime, counted: tuple[bool, int] | None) -> Due:
