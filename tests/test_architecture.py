@@ -137,3 +137,31 @@ def test_the_rule_catches_a_leaky_view(tmp_path):
     tree = ast.parse(leaky)
     assert ("records.models", "Subject") in imported_names(tree)
     assert any(isinstance(n, ast.Attribute) and n.attr == "objects" for n in ast.walk(tree))
+
+
+SUBJECT_TABLES = ("records_subject", "records_itemchange")  # records_subject also covers records_subjectname and the permission tables
+
+
+def _names_subject_table(tree: ast.AST) -> list[int]:
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and any(t in node.value for t in SUBJECT_TABLES)
+    ]
+
+
+def test_surfaces_never_read_subject_tables_in_plain_sql():
+    """The per-request reads are plain SQL now (mais/rawsql.py, issue 6); a surface writing its own SELECT on the
+    subject tables would bypass the choke point without importing a subject model."""
+    offences = [
+        f"{path.relative_to(ROOT)}:{line} names a subject table"
+        for path in python_files()
+        if is_surface(path)
+        for line in _names_subject_table(ast.parse(path.read_text()))
+    ]
+    assert offences == []
+
+
+def test_the_rule_catches_plain_sql_in_a_view():
+    leaky = 'def v(request):\n    cursor.execute("SELECT family_name FROM records_subject WHERE id = %s", [1])\n'
+    assert _names_subject_table(ast.parse(leaky)) == [2]
