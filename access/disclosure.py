@@ -6,8 +6,13 @@ Rules (DESIGN.md, "The disclosure choke point"):
 2. Only the permitted fields are loaded, and the result is an immutable view
    object in which every withheld item is an explicit "not shared with your
    role" marker, never a silent absence and never a model instance.
-3. The audit event for the disclosure is written in the same transaction;
-   if it cannot be written the transaction rolls back and nothing is served.
+3. The audit event is written before anything is returned; if it cannot be
+   written nothing is served. Where the disclosure changes state, the event
+   is written in the same transaction as the change. Where it only reads
+   (a record view, a search), the event is its only write: the reads run
+   outside a transaction block and the append commits on its own, so the
+   audit chain's lock is held for one statement, not while the thread
+   finishes the request (issue 6).
 Not-found and not-permitted look the same to the user (``NotFound``), and
 both are audited, after the request's own work has rolled back.
 """
@@ -512,79 +517,78 @@ def disclose_subject(
     """
     event = "record.preview" if principal.previewing else "record.view"
     try:
-        with transaction.atomic():
-            if not principal.grants.readable:
-                raise PermissionError("the role may read no items")
-            access = _resolve_access(principal, subject_id, purpose)
-            shown = access.shown
-            rows = subject_values([subject_id], _fields_for(shown) | set(CONSENT_FIELDS))
-            values = rows.get(subject_id)
-            if values is None:
-                raise LookupError("no such subject")
-            _check_visible(principal, access, values)
-            writable = access.writable
-            provenance: dict[str, Provenance] = {}
-            reviewed: dict[str, dt.datetime] = {}
-            for (code, kind), change in latest_changes(subject_id, shown).items():
-                reviewed[code] = max(reviewed.get(code, change.changed_at), change.changed_at)
-                if kind == ItemChange.Kind.CHANGE:
-                    provenance[code] = Provenance(change.agency_name, change.changed_by_name, change.changed_at)
-            now = timezone.now()
-            term_lookup = terms()
-            explainer = _Explainer(
-                access, basis_text(values, term_lookup), term_lookup.get(("access_reason", purpose.code), (purpose.code, ""))[0]
+        if not principal.grants.readable:
+            raise PermissionError("the role may read no items")
+        access = _resolve_access(principal, subject_id, purpose)
+        shown = access.shown
+        rows = subject_values([subject_id], _fields_for(shown) | set(CONSENT_FIELDS))
+        values = rows.get(subject_id)
+        if values is None:
+            raise LookupError("no such subject")
+        _check_visible(principal, access, values)
+        writable = access.writable
+        provenance: dict[str, Provenance] = {}
+        reviewed: dict[str, dt.datetime] = {}
+        for (code, kind), change in latest_changes(subject_id, shown).items():
+            reviewed[code] = max(reviewed.get(code, change.changed_at), change.changed_at)
+            if kind == ItemChange.Kind.CHANGE:
+                provenance[code] = Provenance(change.agency_name, change.changed_by_name, change.changed_at)
+        now = timezone.now()
+        term_lookup = terms()
+        explainer = _Explainer(
+            access, basis_text(values, term_lookup), term_lookup.get(("access_reason", purpose.code), (purpose.code, ""))[0]
+        )
+        sections = tuple(
+            SectionView(
+                code,
+                label,
+                tuple(
+                    _item_view(
+                        item,
+                        principal,
+                        values,
+                        term_lookup,
+                        shown,
+                        access.coverage,
+                        provenance.get(item.code),
+                        item.code in writable,
+                        _freshness(item, reviewed.get(item.code), now),
+                        explainer,
+                    )
+                    for item in ITEMS
+                    if item.section == code
+                ),
             )
-            sections = tuple(
-                SectionView(
-                    code,
-                    label,
-                    tuple(
-                        _item_view(
-                            item,
-                            principal,
-                            values,
-                            term_lookup,
-                            shown,
-                            access.coverage,
-                            provenance.get(item.code),
-                            item.code in writable,
-                            _freshness(item, reviewed.get(item.code), now),
-                            explainer,
-                        )
-                        for item in ITEMS
-                        if item.section == code
-                    ),
-                )
-                for code, label in SECTIONS
-            )
-            edit_values = {f: values[f] for code in writable if code in shown for f in ITEMS_BY_CODE[code].model_fields}
-            summary = {i.code: i for s in sections for i in s.items if i.code in SUMMARY_ITEMS}
-            any_withheld = any(i.withheld for s in sections for i in s.items)
-            view = SubjectView(
-                subject_id=subject_id,
-                version=values["version"],
-                heading=_heading(summary),
-                sections=sections,
-                disclosed=tuple(sorted(shown)),
-                edit_values=MappingProxyType(edit_values),
-                on_caseload=access.on_caseload,
-                consent=_consent_view(values, term_lookup),
-                emergency=access.emergency,
-                emergency_possible=(any_withheld and access.emergency is None and not principal.previewing and emergency_allowed(values)),
-                following=access.following,
-            )
-            audit_record(
-                event=event,
-                context=context,
-                about=Subject,
-                subject_id=subject_id,
-                items=shown,
-                purpose=purpose,
-                detail=_disclosure_detail(principal, access, surface),
-                lawful_basis=lawful_basis_of(values),
-                **principal.audit_identity(),
-            )
-            return view
+            for code, label in SECTIONS
+        )
+        edit_values = {f: values[f] for code in writable if code in shown for f in ITEMS_BY_CODE[code].model_fields}
+        summary = {i.code: i for s in sections for i in s.items if i.code in SUMMARY_ITEMS}
+        any_withheld = any(i.withheld for s in sections for i in s.items)
+        view = SubjectView(
+            subject_id=subject_id,
+            version=values["version"],
+            heading=_heading(summary),
+            sections=sections,
+            disclosed=tuple(sorted(shown)),
+            edit_values=MappingProxyType(edit_values),
+            on_caseload=access.on_caseload,
+            consent=_consent_view(values, term_lookup),
+            emergency=access.emergency,
+            emergency_possible=(any_withheld and access.emergency is None and not principal.previewing and emergency_allowed(values)),
+            following=access.following,
+        )
+        audit_record(
+            event=event,
+            context=context,
+            about=Subject,
+            subject_id=subject_id,
+            items=shown,
+            purpose=purpose,
+            detail=_disclosure_detail(principal, access, surface),
+            lawful_basis=lawful_basis_of(values),
+            **principal.audit_identity(),
+        )
+        return view
     except PermissionError as exc:
         detail = {"rule": "consent"} if exc.args == ("consent",) else None
         record_refusal(
@@ -714,35 +718,34 @@ def disclose_search(
             record_refusal(principal=principal, context=context, event=event, outcome="denied", purpose=purpose, detail=detail)
             raise SearchNotAllowed(criterion, item_code, "role" if criterion not in allowed else "agreement")
     limit = settings.SEARCH_RESULT_LIMIT
-    with transaction.atomic():
-        effective = SearchCriteria(**{**criteria.__dict__, "include_aliases": "identity.aliases" in readable})
-        hits: list[Hit] = search_subjects(effective, limit=limit, agency_kind=principal.agency_kind)
-        shown = frozenset(SUMMARY_ITEMS) & readable
-        rows = subject_values([h.subject_id for h in hits], _fields_for(shown) | set(GOVERNANCE_FIELDS))
-        term_lookup = terms()
-        result_rows = []
-        bases: dict[str, str] = {}
-        for hit in hits:
-            values = rows[hit.subject_id]
-            bases[str(hit.subject_id)] = lawful_basis_of(values)
-            items = {code: _item_view(ITEMS_BY_CODE[code], principal, values, term_lookup, shown, coverage) for code in SUMMARY_ITEMS}
-            reasons = tuple(dict.fromkeys(REASON_TEXT.get(r, r) for r in hit.reasons))
-            result_rows.append(SearchRow(hit.subject_id, reasons, MappingProxyType(items)))
-        detail.update(
-            result_count=len(hits), results=[str(h.subject_id) for h in hits], result_bases=bases, agreements=list(coverage.references)
-        )
-        distinct_bases = set(bases.values())
-        audit_record(
-            event=event,
-            context=context,
-            about=Subject,
-            items=shown if hits else (),
-            purpose=purpose,
-            detail=detail,
-            lawful_basis=distinct_bases.pop() if len(distinct_bases) == 1 else "",
-            **principal.audit_identity(),
-        )
-        return SearchResults(rows=tuple(result_rows), capped=len(hits) >= limit, limit=limit)
+    effective = SearchCriteria(**{**criteria.__dict__, "include_aliases": "identity.aliases" in readable})
+    hits: list[Hit] = search_subjects(effective, limit=limit, agency_kind=principal.agency_kind)
+    shown = frozenset(SUMMARY_ITEMS) & readable
+    rows = subject_values([h.subject_id for h in hits], _fields_for(shown) | set(GOVERNANCE_FIELDS))
+    term_lookup = terms()
+    result_rows = []
+    bases: dict[str, str] = {}
+    for hit in hits:
+        values = rows[hit.subject_id]
+        bases[str(hit.subject_id)] = lawful_basis_of(values)
+        items = {code: _item_view(ITEMS_BY_CODE[code], principal, values, term_lookup, shown, coverage) for code in SUMMARY_ITEMS}
+        reasons = tuple(dict.fromkeys(REASON_TEXT.get(r, r) for r in hit.reasons))
+        result_rows.append(SearchRow(hit.subject_id, reasons, MappingProxyType(items)))
+    detail.update(
+        result_count=len(hits), results=[str(h.subject_id) for h in hits], result_bases=bases, agreements=list(coverage.references)
+    )
+    distinct_bases = set(bases.values())
+    audit_record(
+        event=event,
+        context=context,
+        about=Subject,
+        items=shown if hits else (),
+        purpose=purpose,
+        detail=detail,
+        lawful_basis=distinct_bases.pop() if len(distinct_bases) == 1 else "",
+        **principal.audit_identity(),
+    )
+    return SearchResults(rows=tuple(result_rows), capped=len(hits) >= limit, limit=limit)
 
 
 def _criteria_for_audit(criteria: SearchCriteria) -> dict[str, str]:

@@ -20,7 +20,7 @@ from typing import Any
 from auditlog.models import AbstractLogEntry
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
-from django.db import connection, models, transaction
+from django.db import connection, models
 
 # Arbitrary constant naming the advisory lock that serialises chain appends.
 CHAIN_LOCK_KEY = 7_410_305_221
@@ -112,9 +112,12 @@ class AuditEvent(AbstractLogEntry):
             # Both parts are fixed SQL with bound values; the CTE's INSERT runs whatever the outer SELECT reads.
             sql = f"WITH extra AS MATERIALIZED ({extra_sql}), appended AS ({sql}) SELECT appended.*, extra.* FROM appended, extra"  # nosec B608
             params = [*extra_params, *params]
-        # The advisory lock is held to the end of the outermost transaction, so
-        # appends are serialised and ids follow chain order.
-        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        # The advisory lock is held to the end of the transaction, so appends are serialised and ids follow chain
+        # order. Inside the caller's atomic block that is the caller's commit; outside one (a read's disclosure,
+        # whose only write is this row) the statement is its own transaction and the lock is released as it
+        # commits, without waiting for Python to finish the request (issue 6: under load, a lock held while the
+        # thread waited for the GIL serialised every disclosure).
+        with connection.cursor() as cursor:
             cursor.execute(sql, params)
             row = cursor.fetchone()
         self.id, self.prev_hash, self.hash = row[:3]

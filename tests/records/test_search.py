@@ -196,9 +196,9 @@ def test_search_query_count_is_constant(count, priya_police, django_assert_num_q
     from django.contrib.contenttypes.models import ContentType as CT
 
     CT.objects.get_for_model(make_subject().__class__)
-    # Agreements, savepoint, search, load of the permitted fields, audit append (alert rule count, chain tip and
-    # insert in one statement), release: four statements of the choke point's own, within issue 6's budget of six.
-    with django_assert_num_queries(6):
+    # Agreements, search, load of the permitted fields, audit append (alert rule count, chain tip and insert in one
+    # statement): four statements of the choke point's own, within issue 6's budget of six.
+    with django_assert_num_queries(4):
         results = disclose_search(principal=who, criteria=SearchCriteria(name="Constant"), purpose=PURPOSE, context=CTX)
     assert len(results.rows) == count
 
