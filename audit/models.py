@@ -18,6 +18,7 @@ import json
 from typing import Any
 
 from auditlog.models import AbstractLogEntry
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import connection, models
@@ -31,6 +32,28 @@ class AppendOnlyError(Exception):
 
 
 class AuditEvent(AbstractLogEntry):
+    # django-auditlog's fields, redeclared without the indexes and foreign-key constraints it gives them (issue 6).
+    # Every disclosure inserts a row, and each index and each deferred foreign-key check (a FOR KEY SHARE lock on
+    # the user's row and on the one content-type row every event shares) is paid on that insert. No screen or rule
+    # filters on these columns: auditors filter by the indexed columns below, and the chain, not a unique index,
+    # proves the hashes. The trail is append-only, so the rows keep the actor's id and name as they were; a
+    # constraint would only make a user who ever acted impossible to delete, which the triggers already ensure.
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    object_pk = models.CharField(max_length=255)
+    object_id = models.BigIntegerField(blank=True, null=True)
+    action = models.PositiveSmallIntegerField(choices=AbstractLogEntry.Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        blank=True,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    cid = models.CharField(max_length=255, blank=True, null=True)
     event = models.CharField(max_length=40)
     outcome = models.CharField(max_length=20, default="ok")
     actor_username = models.CharField(max_length=150, blank=True)
@@ -43,7 +66,7 @@ class AuditEvent(AbstractLogEntry):
     lawful_basis = models.CharField(max_length=40, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64)
 
     class Meta(AbstractLogEntry.Meta):
         abstract = False
