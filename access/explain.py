@@ -10,6 +10,7 @@ Rules:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,7 @@ class Why:
     lines: tuple[str, ...] = ()
 
 
+@functools.cache
 def _roles_text(codes: tuple[str, ...]) -> str:
     return " and ".join(ROLE_LABELS.get(c, c) for c in codes)
 

@@ -40,6 +40,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--profile", choices=["record", "search"], default=None)
     parser.add_argument("--sql", action="store_true", help="Print the SQL of the last request of each kind.")
+    parser.add_argument(
+        "--phases", action="store_true", help="Median Python CPU of each phase: sign-in check, choke point, audit append, template."
+    )
     args = parser.parse_args()
 
     import django
@@ -75,11 +78,18 @@ def main() -> None:
         response = client.post("/search/", form)
         assert response.status_code == 200 and re.search(rb"/records/[0-9a-f-]{36}/", response.content), response.status_code
 
+    phase_cpu: dict[str, list[float]] = {}
+    if args.phases:
+        _time_phases(phase_cpu)
+
     kinds = {"record": record, "search": search}
     statements: list[str] = []
 
     def counter(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
         statements.append(sql)
+        if os.environ.get("MAIS_PROFILE_SQL_DUMP"):
+            with open(os.environ["MAIS_PROFILE_SQL_DUMP"], "a") as dump:
+                dump.write(context["cursor"].mogrify(sql, params).decode() + ";\n")
         return execute(sql, params, many, context)
 
     for name, run in kinds.items():
@@ -104,12 +114,48 @@ def main() -> None:
             f"{name}: median {statistics.median(times):.1f} ms, p95 {p95:.1f} ms, "
             f"Python CPU median {statistics.median(cpu):.2f} ms, queries {min(queries)}-{max(queries)}"
         )
+        if args.phases:
+            print("  " + ", ".join(f"{k} {statistics.median(v):.2f} ms" for k, v in sorted(phase_cpu.items())))
+            phase_cpu.clear()
         if args.sql:
             print("\n".join(f"  {i + 1}. {s[:220]}" for i, s in enumerate(statements)))
         if profiler:
             stats = pstats.Stats(profiler).strip_dirs().sort_stats("cumulative")
             stats.print_stats(45)
             stats.sort_stats("tottime").print_stats(25)
+            if os.environ.get("MAIS_PROFILE_DUMP"):
+                stats.dump_stats(os.environ["MAIS_PROFILE_DUMP"])
+
+
+def _time_phases(phase_cpu: dict[str, list[float]]) -> None:
+    """Wrap the phases of a request so each one's Python CPU time (this thread's) is collected per request."""
+    import functools
+
+    import django.template.backends.django
+
+    import access.backends
+    import access.disclosure
+    import audit.services
+    import records.views
+
+    def timed(name: str, function):  # type: ignore[no-untyped-def]
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+            started = time.thread_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                phase_cpu.setdefault(name, []).append((time.thread_time() - started) * 1000)
+
+        return wrapper
+
+    template = django.template.backends.django.Template
+    template.render = timed("template", template.render)  # type: ignore[method-assign]
+    backend = access.backends.AccountBackend
+    backend.get_user = timed("user", backend.get_user)  # type: ignore[method-assign]
+    access.disclosure.audit_record = timed("audit", audit.services.audit_record)
+    for name in ("disclose_subject", "disclose_search"):
+        setattr(records.views, name, timed("choke point", getattr(access.disclosure, name)))
 
 
 if __name__ == "__main__":
