@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.forms.renderers import Jinja2
 
 WIDGET_CLASSES = {
     forms.Textarea: "govuk-textarea",
@@ -28,3 +29,10 @@ class GovukFormMixin:
                 field.widget.attrs["class"] = css
             if field.help_text:
                 field.widget.attrs["aria-describedby"] = f"id_{name}-hint"
+
+
+class GovukFormRenderer(Jinja2):
+    """Django's Jinja2 form renderer, drawing each field group (``{{ field.as_field_group }}``) with
+    ``mais/jinja2/mais/field.html``: label, hint, errors and widget in GOV.UK markup, one template for every form."""
+
+    field_template_name = "mais/field.html"
