@@ -192,3 +192,34 @@ def test_sign_in_events_are_audited(priya_police, client_for, client):
     client_for(priya_police)
     assert AuditEvent.objects.filter(event="login.password", actor=priya_police).exists()
     assert AuditEvent.objects.filter(event="login.second_factor", actor=priya_police).exists()
+
+
+def test_a_record_view_or_search_appends_its_audit_row_outside_a_transaction_block(transactional_db, priya_police, subject):
+    """The chain lock is held from the append until its transaction commits. A read's audit row is its only
+    write, so Priya's record view and search append as statements of their own: inside a transaction block the
+    lock stayed held while the thread finished the request, and under load every disclosure queued on it
+    (issue 6). The row is still written before anything is returned, and is there afterwards."""
+    from access.disclosure import disclose_search
+    from records.selectors import SearchCriteria
+
+    appends: list[bool] = []
+
+    def spy(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        if "audit_chain_tip" in sql:
+            appends.append(connection.in_atomic_block)
+        return execute(sql, params, many, context)
+
+    who = principal_for(priya_police)
+    with connection.execute_wrapper(spy):
+        disclose_subject(principal=who, subject_id=subject.id, purpose=Purpose("custody_detention"), context=RequestContext("v"))
+        disclose_search(
+            principal=who,
+            criteria=SearchCriteria(name=subject.family_name),
+            purpose=Purpose("custody_detention"),
+            context=RequestContext("s"),
+        )
+    assert appends == [False, False]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+        assert cursor.fetchone()[0] == 0
+    assert set(AuditEvent.objects.filter(request_id__in=["v", "s"]).values_list("event", flat=True)) == {"record.view", "search"}
