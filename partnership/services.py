@@ -224,11 +224,34 @@ def referral_outcome(*, actor: Principal, referral_id: int, version: int, outcom
     return referral
 
 
-def referral_outcome_seen(*, actor: Principal, referral_id: int) -> None:
-    """The referrer has looked at the outcome: it no longer counts as new on their home page."""
-    Referral.objects.filter(
-        pk=referral_id, referred_by_id=actor.user_id, status=Referral.Status.CLOSED, outcome_seen_at__isnull=True
-    ).update(outcome_seen_at=timezone.now())
+@transaction.atomic
+def referral_outcome_seen(*, actor: Principal, referral_id: int, context: RequestContext) -> None:
+    """The referrer has looked at the outcome: it no longer counts as new on their home page.
+
+    A change of state like any other, so it writes its audit row in the same transaction (only the first time:
+    a second look changes nothing and is recorded as the referral view it is).
+    """
+    referral = (
+        Referral.objects.select_for_update()
+        .filter(pk=referral_id, referred_by_id=actor.user_id, status=Referral.Status.CLOSED, outcome_seen_at__isnull=True)
+        .first()
+    )
+    if referral is None:
+        return
+    referral.outcome_seen_at = timezone.now()
+    referral.save(update_fields=["outcome_seen_at"])
+    audit_record(
+        event="referral.outcome_seen",
+        action=UPDATE,
+        context=context,
+        about=referral,
+        object_pk=str(referral.pk),
+        subject_id=referral.subject_id,
+        purpose=Purpose(referral.purpose_code, f"Referral {referral.pk}"),
+        detail={"referral": referral.pk},
+        changes={"outcome_seen_at": [None, referral.outcome_seen_at.isoformat()]},
+        **actor.audit_identity(),
+    )
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ def referral(request: HttpRequest, referral_id: int) -> HttpResponse:
     except NotFound:
         return render(request, "errors/404.html", status=404)
     if view.is_referrer and view.facts.status == "closed" and view.facts.outcome_seen_at is None:
-        referral_outcome_seen(actor=who, referral_id=referral_id)
+        referral_outcome_seen(actor=who, referral_id=referral_id, context=web.context(request))
     version = {"version": view.facts.version}
     forms: dict[str, forms_.Form] = {}
     if view.is_receiver:

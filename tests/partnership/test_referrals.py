@@ -113,6 +113,11 @@ def test_the_whole_lifecycle_through_the_pages(priya_police, lena_liaison, ld_te
     assert "Diverted to a health or social care service" in page
     assert "Attended" in page
     assert "1 referral you made" not in priya.get("/search/").content.decode()
+    # Marking the outcome seen is a change of state, audited once: Priya's second look changes nothing.
+    priya.get(url)
+    seen = AuditEvent.objects.get(event="referral.outcome_seen")
+    assert seen.actor_id == priya_police.pk and seen.object_pk == str(referral.pk) and seen.subject_id == subject.id
+    assert seen.changes["outcome_seen_at"][0] is None
 
 
 @pytest.mark.parametrize("role", REFERRING_ROLES)
