@@ -96,11 +96,8 @@ def _why(item: Any) -> str:
     )
 
 
-@register.simple_tag(takes_context=True)
-def section_rows(context: template.Context, section: Any) -> SafeString:
+def _section_rows(section: Any, subject_id: Any) -> str:
     """Every row of a record page section: label with its definition, value, and "Why can I see this?"."""
-    record = context.get("record")
-    subject_id = getattr(record, "subject_id", None)
     rows = (
         f'<div class="govuk-summary-list__row" data-item="{_e(item.code)}"><dt class="govuk-summary-list__key">{_e(item.label)}\n'
         '<details class="govuk-details govuk-!-margin-bottom-0 mais-item-help"><summary class="govuk-details__summary">'
@@ -109,7 +106,61 @@ def section_rows(context: template.Context, section: Any) -> SafeString:
         f'</dt><dd class="govuk-summary-list__value">{_value(item, subject_id)}{_why(item)}</dd></div>'
         for item in section.items
     )
+    return "\n".join(rows)
+
+
+# Sections whose items a team confirms as still accurate without changing them (records.views.confirm_section).
+CONFIRMABLE_SECTIONS = ("risk", "mental_health")
+
+
+@register.simple_tag
+def key_item_rows(record: Any) -> SafeString:
+    """The "Safety first" card's rows: the key items, label and value."""
+    rows = (
+        f'<div class="govuk-summary-list__row" data-key-item="{_e(item.code)}">\n'
+        f'  <dt class="govuk-summary-list__key">{_e(item.label)}</dt>\n'
+        f'  <dd class="govuk-summary-list__value">{_value(item, record.subject_id)}</dd>\n</div>'
+        for item in record.key_items
+    )
     return _safe("\n".join(rows))
+
+
+@register.simple_tag(takes_context=True)
+def section_cards(context: template.Context, record: Any) -> SafeString:
+    """Every section of the record page as a summary card: its title, the Change link and (for risk and mental
+    health) the "Still accurate" form where the user may change it, then its rows.
+
+    One tag rather than a template loop with its ``{% url %}`` and ``{% csrf_token %}`` per section, for the same
+    reason as the rows (issue 6).
+    """
+    csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{_e(context.get("csrf_token", ""))}">'
+    cards = []
+    for section in record.sections:
+        label = _e(section.label)
+        actions = ""
+        if section.writable:
+            edit = reverse("edit-section", args=[record.subject_id, section.code])
+            actions = (
+                '<ul class="govuk-summary-card__actions"><li class="govuk-summary-card__action">'
+                f'<a class="govuk-link" href="{_e(edit)}">Change<span class="govuk-visually-hidden"> {label}</span></a></li>'
+            )
+            if section.code in CONFIRMABLE_SECTIONS:
+                confirm = reverse("confirm-section", args=[record.subject_id, section.code])
+                actions += (
+                    f'\n<li class="govuk-summary-card__action"><form method="post" action="{_e(confirm)}" class="mais-inline-form">'
+                    f'{csrf}<button type="submit" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0" '
+                    f'data-testid="confirm-{_e(section.code)}">Still accurate<span class="govuk-visually-hidden">: confirm {label}</span>'
+                    "</button></form></li>"
+                )
+            actions += "</ul>"
+        cards.append(
+            f'<div class="govuk-summary-card" id="section-{_e(section.code)}">\n'
+            f'  <div class="govuk-summary-card__title-wrapper">\n    <h2 class="govuk-summary-card__title">{label}</h2>\n'
+            f"    {actions}\n  </div>\n"
+            '  <div class="govuk-summary-card__content">\n    <dl class="govuk-summary-list">\n'
+            f"{_section_rows(section, record.subject_id)}\n    </dl>\n  </div>\n</div>"
+        )
+    return _safe("\n".join(cards))
 
 
 @register.simple_tag
