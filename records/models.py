@@ -191,6 +191,13 @@ class SubjectName(models.Model):
             GinIndex(fields=["family_norm"], opclasses=["gin_trgm_ops"], name="subjectname_family_trgm"),
             GinIndex(fields=["given_norm"], opclasses=["gin_trgm_ops"], name="subjectname_given_trgm"),
             GinIndex(fields=["given_first"], opclasses=["gin_trgm_ops"], name="subjectname_gfirst_trgm"),
+            # Only the names with more than one given name: records.selectors.GIVEN_MORE.
+            GinIndex(
+                fields=["given_norm"],
+                opclasses=["gin_trgm_ops"],
+                condition=~models.Q(given_norm=models.F("given_first")),
+                name="subjectname_given_more_trgm",
+            ),
             models.Index(fields=["family_key"], name="subjectname_family_key"),
             models.Index(fields=["given_key"], name="subjectname_given_key"),
             # Exact surname, in subject order, with the kind: the search's exact-surname tier reads it index-only.

@@ -46,6 +46,13 @@ class Hit:
     reasons: tuple[str, ...]
 
 
+# All the given names run together, matched by spelling, only where they differ from the first given name: where
+# they are the same, the first given name's own match already says the same. Four in five people have one given
+# name, so the partial index behind this (subjectname_given_more_trgm) holds a fifth of the rows, and a full-name
+# search at a million people no longer reads the same trigram posting lists twice (issue 6).
+GIVEN_MORE = "(n.given_norm <> n.given_first AND n.given_norm %% %({p})s)"
+
+
 def _kind_filter(include_aliases: bool) -> str:
     return "" if include_aliases else " AND n.kind = 'current'"
 
@@ -69,7 +76,7 @@ def _name_branch(
         )
         where = (
             "(n.family_norm %% %(w)s OR n.family_key = dmetaphone(%(w)s) "
-            "OR n.given_first %% %(w)s OR n.given_key = dmetaphone(%(w)s) OR n.given_norm %% %(w)s)"
+            "OR n.given_first %% %(w)s OR n.given_key = dmetaphone(%(w)s) OR " + GIVEN_MORE.format(p="w") + ")"
         )
         exact = "(n.family_norm = %(w)s OR n.given_first = %(w)s OR n.given_norm = %(w)s)"
         spelled = "(n.family_norm %% %(w)s OR n.given_first %% %(w)s OR n.given_norm %% %(w)s)"
@@ -91,7 +98,7 @@ def _name_branch(
         # alone no longer brings in everyone of that surname: at a million people that was some 20,000 rows to
         # score for a "George Morgan", and the "best 50" of them were namesakes ordered by id (issue 6).
         family_is = "(n.family_norm %% %({p})s OR n.family_key = dmetaphone(%({p})s))"
-        given_is = "(n.given_first %% %({p})s OR n.given_key = dmetaphone(%({p})s) OR n.given_norm %% %({p})s)"
+        given_is = "(n.given_first %% %({p})s OR n.given_key = dmetaphone(%({p})s) OR " + GIVEN_MORE + ")"
         where = (
             f"(({family_is.format(p='f')} AND {given_is.format(p='g')}) "
             f"OR ({family_is.format(p='g')} AND {given_is.format(p='f')}) "

@@ -227,3 +227,13 @@ def test_the_exact_surname_tier_returns_what_the_full_search_would(exact_people,
     assert len(full) == 5
     if exact_people < 5:
         assert any(h.reasons != ("name_exact",) for h in full)  # fewer than a page of Wards: the others fill it
+
+
+def test_given_names_typed_run_together_find_a_person_with_two_given_names(namesakes):
+    """Only the run-together given names can match here ("Maryjosephine" is nothing like "Mary" by spelling or
+    sound), so this is found by the condition on all given names, which runs on a partial index of the names
+    with more than one given name; people with one are matched by their first given name alone."""
+    target = make_subject(family_name="Holt", given_names="Mary Josephine")
+    single = make_subject(family_name="Holt", given_names="Maryjosephine")
+    found = [h.subject_id for h in search_subjects(SearchCriteria(name="Maryjosephine Holt"), limit=50, agency_kind="police")]
+    assert target.id in found and single.id in found

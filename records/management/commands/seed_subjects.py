@@ -40,6 +40,7 @@ SEARCH_INDEXES = (
     "subjectname_family_trgm",
     "subjectname_given_trgm",
     "subjectname_gfirst_trgm",
+    "subjectname_given_more_trgm",
     "subjectname_family_key",
     "subjectname_given_key",
     "subjectname_family_exact",
