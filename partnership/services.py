@@ -123,8 +123,13 @@ def _step(*, actor: Principal, referral: Referral, kind: str, text: str, changes
     ReferralEvent.objects.create(
         referral=referral, kind=kind, at=now, by_name=actor.display_name, agency_name=_agency_name(actor), text=text[:1000]
     )
+    _audit_change(actor=actor, referral=referral, event=f"referral.{kind}", changes=changes, context=context)
+
+
+def _audit_change(*, actor: Principal, referral: Referral, event: str, changes: dict[str, list[object]], context: RequestContext) -> None:
+    """The audit row of a change to a referral, in the caller's transaction, under the referral's own purpose."""
     audit_record(
-        event=f"referral.{kind}",
+        event=event,
         action=UPDATE,
         context=context,
         about=referral,
@@ -240,17 +245,12 @@ def referral_outcome_seen(*, actor: Principal, referral_id: int, context: Reques
         return
     referral.outcome_seen_at = timezone.now()
     referral.save(update_fields=["outcome_seen_at"])
-    audit_record(
+    _audit_change(
+        actor=actor,
+        referral=referral,
         event="referral.outcome_seen",
-        action=UPDATE,
-        context=context,
-        about=referral,
-        object_pk=str(referral.pk),
-        subject_id=referral.subject_id,
-        purpose=Purpose(referral.purpose_code, f"Referral {referral.pk}"),
-        detail={"referral": referral.pk},
         changes={"outcome_seen_at": [None, referral.outcome_seen_at.isoformat()]},
-        **actor.audit_identity(),
+        context=context,
     )
 
 
