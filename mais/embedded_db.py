@@ -10,6 +10,7 @@ processes holding it and the last one to exit stops it, so Ctrl-C on
 
 from __future__ import annotations
 
+import atexit
 import warnings
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -39,6 +40,10 @@ def ensure_embedded_database(var_dir: Path) -> dict[str, object]:
     var_dir.mkdir(parents=True, exist_ok=True)
     server = get_server(var_dir / "pgdata", cleanup_mode="stop")
     _forget_dead_holders(server)
+    # And again as this process exits, just before the wheel's own exit hook (atexit runs the last registered
+    # first): a holder that died meanwhile (a second ``make demo`` refused its port exits with os._exit) would
+    # otherwise leave the server running after Ctrl-C on the first.
+    atexit.register(_forget_dead_holders, server)
     uri = urlparse(server.get_uri("postgres"))
     host = parse_qs(uri.query)["host"][0]
     port = uri.port or 5432
