@@ -37,8 +37,9 @@ class AuditEvent(AbstractLogEntry):
     # Every disclosure inserts a row, and each index and each deferred foreign-key check (a FOR KEY SHARE lock on
     # the user's row and on the one content-type row every event shares) is paid on that insert. No screen or rule
     # filters on these columns: auditors filter by the indexed columns below, and the chain, not a unique index,
-    # proves the hashes. The trail is append-only, so the rows keep the actor's id and name as they were; a
-    # constraint would only make a user who ever acted impossible to delete, which the triggers already ensure.
+    # proves the hashes. The trail is append-only, so a row keeps the actor's id and name as they were when it was
+    # written, whatever later happens to the user's own row (with the library's SET_NULL, deleting a user who had
+    # acted failed on the append-only trigger; now the rows simply keep the old id beside the name).
     content_type = models.ForeignKey(
         "contenttypes.ContentType", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
     )
