@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections.abc import Callable
 from typing import Any
 
+from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.safestring import SafeString
 
@@ -32,3 +34,13 @@ def when(value: dt.datetime, pattern: str) -> str:
     if timezone.is_aware(value):
         value = timezone.localtime(value)
     return dateformat.format(value, pattern)
+
+
+_ID_MARKER = "00000000-0000-0000-0000-000000000000"
+
+
+def id_link(url_name: str) -> Callable[[Any], str]:
+    """``reverse(url_name, args=[id])`` for a page of rows at the cost of one ``reverse``: the URL is reversed once
+    with a placeholder id, and each row's id put in its place (a ``reverse`` per row cost more than the row)."""
+    pattern = reverse(url_name, args=[_ID_MARKER])
+    return lambda value: pattern.replace(_ID_MARKER, str(value))

@@ -8,23 +8,21 @@ them). Every value is escaped: audit rows carry reasons typed by users.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django import template
-from django.urls import reverse
 from django.utils.text import Truncator
 
 from mais.markup import built as _safe
 from mais.markup import escape as _e
+from mais.markup import id_link
 from mais.markup import when as _when
 
 register = template.Library()
 
-_MARKER = "00000000-0000-0000-0000-000000000000"
 
-
-def _row(e: Any, subject_link: str) -> str:
+def _row(e: Any, subject_link: Callable[[Any], str]) -> str:
     detail = e.additional_data or {}
     who = f'{_e(e.actor_username or "—")}<br><span class="govuk-body-xs">{_e(e.roles)}{", " + _e(e.agency) if e.agency else ""}</span>'
     action = _e(e.event)
@@ -41,8 +39,7 @@ def _row(e: Any, subject_link: str) -> str:
         why += f'<br><span class="govuk-body-xs">Basis: {_e(e.lawful_basis)}</span>'
     record = ""
     if e.subject_id:
-        href = subject_link.replace(_MARKER, str(e.subject_id))
-        record = f'<a class="govuk-link" href="{_e(href)}">{_e(Truncator(str(e.subject_id)).chars(13))}</a>'
+        record = f'<a class="govuk-link" href="{_e(subject_link(e.subject_id))}">{_e(Truncator(str(e.subject_id)).chars(13))}</a>'
     return (
         '<tr class="govuk-table__row">\n'
         f'      <td class="govuk-table__cell">{_e(_when(e.timestamp, "j M Y H:i:s"))}</td>\n'
@@ -58,7 +55,7 @@ def _row(e: Any, subject_link: str) -> str:
 @register.simple_tag
 def audit_rows(rows: Iterable[Any]) -> Any:
     """Every event as a table row, or the "No events match." row."""
-    subject_link = reverse("audit-subject", args=[_MARKER])
+    subject_link = id_link("audit-subject")
     out = [_row(e, subject_link) for e in rows]
     if not out:
         return _safe('<tr class="govuk-table__row"><td class="govuk-table__cell" colspan="6">No events match.</td></tr>')

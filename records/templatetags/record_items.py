@@ -23,6 +23,7 @@ from django.utils.safestring import SafeString
 
 from mais.markup import built as _safe
 from mais.markup import escape as _e
+from mais.markup import id_link
 from mais.markup import when as _when
 
 register = template.Library()
@@ -171,11 +172,10 @@ def result_cards(rows: Any) -> SafeString:
     loop's per-row variable lookups and ``{% url %}`` cost more than the rest of the page (issue 6). The record
     link is reversed once per page.
     """
-    marker = "00000000-0000-0000-0000-000000000000"
-    link = reverse("record", args=[marker])
+    link = id_link("record")
     cards = (
         '<li class="govuk-summary-card">\n      <div class="govuk-summary-card__title-wrapper">\n'
-        f'        <h3 class="govuk-summary-card__title"><a class="govuk-link" href="{_e(link.replace(marker, str(row.subject_id)))}" '
+        f'        <h3 class="govuk-summary-card__title"><a class="govuk-link" href="{_e(link(row.subject_id))}" '
         f'data-testid="result-link">{_e(row.heading)}</a></h3>\n'
         f'        <p class="govuk-body-s govuk-!-margin-0"><strong class="govuk-tag govuk-tag--blue">{_e(", ".join(row.reasons))}</strong></p>\n'
         '      </div>\n      <div class="govuk-summary-card__content">\n'
