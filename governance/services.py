@@ -32,6 +32,7 @@ from audit.services import CREATE, UPDATE, Purpose, RequestContext, audit_record
 from governance.models import DisposedRecord, EmergencyAccess, LegalHold, RetentionDecision, SharingAgreement
 from governance.selectors import active_holds, retention_due
 from records.models import Subject
+from records.services import name_words_forget
 
 
 class GovernanceRefused(Exception):
@@ -300,6 +301,7 @@ def record_dispose(*, actor: Principal, subject_id: uuid.UUID, reason: str, cont
         lawful_basis=_basis(subject),
         **actor.audit_identity(),
     )
+    name_words_forget(subject_id=subject_id)
     # Cascades to search names, value history, caseload permissions and emergency access rows.
     subject.delete()
     return tombstone

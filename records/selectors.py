@@ -46,11 +46,25 @@ class Hit:
     reasons: tuple[str, ...]
 
 
-# All the given names run together, matched by spelling, only where they differ from the first given name: where
-# they are the same, the first given name's own match already says the same. Four in five people have one given
-# name, so the partial index behind this (subjectname_given_more_trgm) holds a fifth of the rows, and a full-name
-# search at a million people no longer reads the same trigram posting lists twice (issue 6).
-GIVEN_MORE = "(n.given_norm <> n.given_first AND n.given_norm %% %({p})s)"
+# Which rows match a word, by spelling (trigram similarity) or by sound (double metaphone), is decided on the few
+# thousand distinct words of the names (records.models.NameWord), then the rows holding the matching words are found by
+# exact value in btree indexes. For a row this is the same test as comparing its own name with the word, because
+# every name word is in NameWord and a word's key is dmetaphone of the word, as a row's key is of its name; a test
+# compares the two on generated names. At a million people the row-level trigram scans read posting lists of up to
+# forty thousand rows per word: 40 of a full-name search's 45 ms (issue 6). PostgreSQL runs each ARRAY(...) once.
+FAMILY_WORDS = "ARRAY(SELECT w.word FROM records_nameword w WHERE w.part = 'f' AND (w.word %% %({p})s OR w.key = dmetaphone(%({p})s)))"
+GIVEN_WORDS = "ARRAY(SELECT w.word FROM records_nameword w WHERE w.part = 'g' AND (w.word %% %({p})s OR w.key = dmetaphone(%({p})s)))"
+MORE_WORDS = "ARRAY(SELECT w.word FROM records_nameword w WHERE w.part = 'm' AND w.word %% %({p})s)"
+# A surname like the word, by spelling or sound.
+FAMILY_IS = "n.family_norm = ANY(" + FAMILY_WORDS + ")"
+# A first given name like the word, by spelling or sound; or all the given names run together spelled like it, only
+# where they differ from the first given name (where they are the same, the first given name's match says the same).
+GIVEN_IS = "(n.given_first = ANY(" + GIVEN_WORDS + ") OR (n.given_norm <> n.given_first AND n.given_norm = ANY(" + MORE_WORDS + ")))"
+# The same tests on the row's own values, for the few rows of the people born on the date searched for.
+FAMILY_IS_ROW = "(n.family_norm %% %({p})s OR n.family_key = dmetaphone(%({p})s))"
+GIVEN_IS_ROW = (
+    "(n.given_first %% %({p})s OR n.given_key = dmetaphone(%({p})s) OR (n.given_norm <> n.given_first AND n.given_norm %% %({p})s))"
+)
 
 
 def _kind_filter(include_aliases: bool) -> str:
@@ -74,10 +88,7 @@ def _name_branch(
             "0.9 * (similarity(n.given_first, %(w)s) + " + ph.format(col="given_key", p="w") + "), "
             "0.9 * similarity(n.given_norm, %(w)s))"
         )
-        where = (
-            "(n.family_norm %% %(w)s OR n.family_key = dmetaphone(%(w)s) "
-            "OR n.given_first %% %(w)s OR n.given_key = dmetaphone(%(w)s) OR " + GIVEN_MORE.format(p="w") + ")"
-        )
+        where = f"({FAMILY_IS.format(p='w')} OR {GIVEN_IS.format(p='w')})"
         exact = "(n.family_norm = %(w)s OR n.given_first = %(w)s OR n.given_norm = %(w)s)"
         spelled = "(n.family_norm %% %(w)s OR n.given_first %% %(w)s OR n.given_norm %% %(w)s)"
     else:
@@ -97,18 +108,22 @@ def _name_branch(
         # for (a nickname or a second given name used with the right surname and date of birth). A surname
         # alone no longer brings in everyone of that surname: at a million people that was some 20,000 rows to
         # score for a "George Morgan", and the "best 50" of them were namesakes ordered by id (issue 6).
-        family_is = "(n.family_norm %% %({p})s OR n.family_key = dmetaphone(%({p})s))"
-        given_is = "(n.given_first %% %({p})s OR n.given_key = dmetaphone(%({p})s) OR " + GIVEN_MORE + ")"
+        # "given_norm = fc" is written as its two cases so each has an index (subjectname_given_family and the
+        # partial subjectname_given_more).
         where = (
-            f"(({family_is.format(p='f')} AND {given_is.format(p='g')}) "
-            f"OR ({family_is.format(p='g')} AND {given_is.format(p='f')}) "
-            "OR n.family_norm = %(fc)s OR n.given_norm = %(fc)s)"
+            f"(({FAMILY_IS.format(p='f')} AND {GIVEN_IS.format(p='g')}) "
+            f"OR ({FAMILY_IS.format(p='g')} AND {GIVEN_IS.format(p='f')}) "
+            "OR n.family_norm = %(fc)s OR (n.given_norm = n.given_first AND n.given_first = %(fc)s) "
+            "OR (n.given_norm <> n.given_first AND n.given_norm = %(fc)s))"
         )
         if dob:
             # A second arm, driven by the date-of-birth index: the few people born that day, then their names.
             # As one more OR in the WHERE above, the planner scanned every row matching any single word and
             # filtered by birth date (some 3,000 rows and 20 ms at 30,000 people, issue 6).
-            born_on = f"({family_is.format(p='f')} OR {family_is.format(p='g')} OR {given_is.format(p='f')} OR {given_is.format(p='g')})"
+            born_on = (
+                f"({FAMILY_IS_ROW.format(p='f')} OR {FAMILY_IS_ROW.format(p='g')} "
+                f"OR {GIVEN_IS_ROW.format(p='f')} OR {GIVEN_IS_ROW.format(p='g')})"
+            )
         exact = (
             "((n.family_norm = %(f)s AND n.given_first = %(g)s) OR (n.family_norm = %(g)s AND n.given_first = %(f)s) "
             "OR n.family_norm = %(fc)s OR n.given_norm = %(fc)s)"

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
@@ -118,6 +118,34 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+PRUNE_NAME_WORDS_SQL = """
+DELETE FROM records_nameword w
+WHERE w.id IN (
+    SELECT w2.id FROM records_nameword w2 JOIN records_subjectname n ON n.subject_id = %(subject_id)s
+    WHERE (w2.part = 'f' AND w2.word = n.family_norm) OR (w2.part = 'g' AND w2.word = n.given_first)
+       OR (w2.part = 'm' AND n.given_norm <> n.given_first AND w2.word = n.given_norm))
+AND (w.part <> 'f' OR NOT EXISTS (SELECT 1 FROM records_subjectname o WHERE o.family_norm = w.word AND o.subject_id <> %(subject_id)s))
+AND (w.part <> 'g' OR NOT EXISTS (SELECT 1 FROM records_subjectname o WHERE o.given_first = w.word AND o.subject_id <> %(subject_id)s))
+AND (w.part <> 'm' OR NOT EXISTS (SELECT 1 FROM records_subjectname o
+                                  WHERE o.given_norm <> o.given_first AND o.given_norm = w.word AND o.subject_id <> %(subject_id)s))
+"""
+
+
+def name_words_forget(*, subject_id: uuid.UUID) -> int:
+    """Remove from the search's name words (records.models.NameWord) those only this person holds; returns how many.
+
+    Called as a record is disposed of, before its names go, so an erased person's unusual surname does not stay
+    behind in the word list. Takes a lock that waits for every transaction that has added names and holds back
+    new ones until this transaction ends: without it, a word could be removed just as someone else's new name
+    added it back (the insert's ON CONFLICT sees the old row), leaving that person unfindable by spelling.
+    A renamed person's old spelling is left: it matches no one, and the old name stays in the value history anyway.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("LOCK TABLE records_nameword IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute(PRUNE_NAME_WORDS_SQL, {"subject_id": subject_id})
+        return cursor.rowcount
 
 
 def _sync_search_names(subject: Subject) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import io
 import random
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
 from django.db.models import Max
 from faker import Faker
 
@@ -14,9 +17,10 @@ from access.disclosure import disclose_search
 from access.policy import principal_for
 from audit.models import AuditEvent
 from audit.services import Purpose, RequestContext
-from records.models import SubjectName
+from records.models import NameWord, SubjectName
 from records.normalise import compact_name
-from records.selectors import SearchCriteria, search_subjects
+from records.selectors import Hit, SearchCriteria, search_subjects
+from records.services import name_words_forget
 from records.synthetic import VARIANTS_CSV
 from records.terms import terms
 from tests.factories import make_subject, make_subjects_bulk
@@ -237,3 +241,69 @@ def test_given_names_typed_run_together_find_a_person_with_two_given_names(names
     single = make_subject(family_name="Holt", given_names="Maryjosephine")
     found = [h.subject_id for h in search_subjects(SearchCriteria(name="Maryjosephine Holt"), limit=50, agency_kind="police")]
     assert target.id in found and single.id in found
+
+
+def _words_in_names() -> set[tuple[str, str]]:
+    """The name words as records.models.NameWord's rule derives them from the search names."""
+    words = set()
+    for family, first, given in SubjectName.objects.values_list("family_norm", "given_first", "given_norm"):
+        words |= {("f", family), ("g", first)} | ({("m", given)} if given != first else set())
+    return words
+
+
+def test_the_name_words_hold_every_word_whatever_writes_the_names(db):
+    """The word list is kept by the database, so every way of writing names keeps it complete: the record
+    services, a bulk insert, a direct update and the seeder's COPY. A word the list lacked would make everyone
+    of that name unfindable by spelling or sound."""
+    make_subject(family_name="Quennell", given_names="Orla Mae", aliases=["Orla Kendrick"])
+    make_subjects_bulk([("Tamsin", "Ruddock"), ("Ife", "Adebayo-Lowe")])
+    SubjectName.objects.filter(family_norm="ruddock").update(family_norm="ruddocke", given_first="tamsyn")
+    call_command("seed_subjects", count=20, batch=10, stdout=io.StringIO())
+    held = set(NameWord.objects.values_list("part", "word"))
+    assert _words_in_names() <= held
+    assert {("f", "quennell"), ("m", "orlamae"), ("f", "kendrick"), ("f", "ruddocke"), ("g", "tamsyn")} <= held
+    assert ("m", "orla") not in held  # one given name: its first given name already stands for it
+
+
+def test_matching_the_words_finds_exactly_what_matching_each_name_would(namesakes, monkeypatch):
+    """Search decides spellings and sounds on the distinct words, then fetches the rows holding them (issue 6).
+    The same search with each row's own name compared instead (FAMILY_IS_ROW, GIVEN_IS_ROW) must give the same
+    people, scores and reasons: single words, full names in either order, misspellings, run-together given
+    names and names with a date of birth."""
+    import records.selectors as selectors
+
+    for query, stored, _ in VARIANTS[::3]:
+        make_subject(family_name=stored, given_names="Ann Marie", aliases=[f"{query} {stored}"])
+    people = list(SubjectName.objects.filter(kind="current").values_list("subject__given_names", "family_norm")[:40])
+    queries = [(q, None) for q, _, _ in VARIANTS[::2]]
+    for given, family in people:
+        first = given.split()[0]
+        queries += [(f"{first} {family}", None), (f"{family} {first}", None), (f"{first[:-1]}x {family[1:]}", None)]
+        queries += [("".join(given.split()) + f" {family}", None), (f"{first} {family}", dt.date(1965, 3, 1))]
+    queries += [("Ann Marie", None), ("Annmarie", None), ("Marie", None)]
+
+    def run() -> list[list[Hit]]:
+        return [
+            search_subjects(SearchCriteria(name=name, date_of_birth=dob, include_aliases=aliases), limit=1000, agency_kind="police")
+            for name, dob in queries
+            for aliases in (True, False)
+        ]
+
+    by_words = run()
+    monkeypatch.setattr(selectors, "FAMILY_IS", selectors.FAMILY_IS_ROW)
+    monkeypatch.setattr(selectors, "GIVEN_IS", selectors.GIVEN_IS_ROW)
+    by_rows = run()
+    assert sum(1 for hits in by_rows if hits) > 0.8 * len(by_rows)  # the comparison is over real results
+    assert by_words == by_rows
+
+
+def test_disposal_forgets_only_the_words_no_one_else_holds(cmht_team):
+    """An erased person's unusual surname leaves the word list; a surname others share stays, so they can still
+    be found by a misspelling of it."""
+    leaving = make_subject(family_name="Smith", given_names="Wystan Eldred", aliases=["Wystan Quorrell"])
+    staying = make_subject(family_name="Smith", given_names="Ann")
+    assert name_words_forget(subject_id=leaving.id) == 3  # quorrell, wystan, wystaneldred
+    leaving.delete()
+    held = set(NameWord.objects.values_list("part", "word"))
+    assert ("f", "smith") in held and ("f", "quorrell") not in held and ("g", "wystan") not in held
+    assert staying.id in [h.subject_id for h in search_subjects(SearchCriteria(name="Ann Smyth"), limit=50, agency_kind="police")]

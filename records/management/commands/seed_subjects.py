@@ -37,12 +37,9 @@ from records.normalise import compact_name, name_words, split_alias
 from records.synthetic import VARIANT_PAIRS, pnc_check_letter, subject_values
 
 SEARCH_INDEXES = (
-    "subjectname_family_trgm",
-    "subjectname_given_trgm",
-    "subjectname_gfirst_trgm",
-    "subjectname_given_more_trgm",
-    "subjectname_family_key",
-    "subjectname_given_key",
+    "subjectname_family_given",
+    "subjectname_given_family",
+    "subjectname_given_more",
     "subjectname_family_exact",
     "subject_dob_idx",
     "subject_visibility_idx",
@@ -146,7 +143,7 @@ class Command(BaseCommand):
             # VACUUM sets the visibility map, so the search's visibility join can be index-only from the first query;
             # it cannot run inside a transaction (tests), where ANALYZE alone does.
             analyse = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
-            for table in ("records_subject", "records_subjectname", "records_subjectgroupobjectpermission"):
+            for table in ("records_subject", "records_subjectname", "records_subjectgroupobjectpermission", "records_nameword"):
                 cursor.execute(f"{analyse} {table}")
         self.stdout.write(
             f"Seeded {count:,} subjects in {time.monotonic() - started:.0f} s (indexes and ANALYZE {time.monotonic() - built:.0f} s of it)."
