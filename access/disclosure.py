@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -174,8 +174,16 @@ class Freshness:
         return self.age_days is None or self.age_days > self.limit_days
 
 
-@dataclass(frozen=True)
-class ItemView:
+_NO_VALUES: Mapping[str, Any] = MappingProxyType({})
+
+
+class ItemView(NamedTuple):
+    """One dataset item as disclosed: shown with its lines, or withheld with the reason. Immutable.
+
+    A NamedTuple rather than a frozen dataclass: a search page builds one per summary item for up to fifty people
+    (some 270 a search), and a frozen dataclass takes 3.1 µs to build against 0.6 µs (issue 6).
+    """
+
     code: str
     label: str
     help_text: str
@@ -188,7 +196,7 @@ class ItemView:
     reason: str = "role"  # why withheld: a key of access.governance.WITHHELD_REASONS
     freshness: Freshness | None = None
     # The stored values of a shown item ({model field: value}), for API and FHIR consumers.
-    raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    raw: Mapping[str, Any] = _NO_VALUES
     # "Why can I see this?": the rule that decided this item (record page only).
     why: Why | None = None
 

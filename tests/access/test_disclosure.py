@@ -132,6 +132,25 @@ def test_search_results_show_exactly_the_granted_summary_items(role, person_for_
             assert row.items[code].lines == ()
 
 
+def test_what_the_choke_point_returns_cannot_be_changed(priya_police, cmht_team):
+    """Rule 2 of access.disclosure: an immutable view, so nothing after the choke point can add a value to it."""
+    subject = sentinel_subject(cmht_team)
+    who = principal_for(priya_police)
+    view = disclose_subject(principal=who, subject_id=subject.id, purpose=PURPOSE, context=CTX)
+    shown = next(i for s in view.sections for i in s.items if not i.withheld)
+    withheld = next(i for s in view.sections for i in s.items if i.withheld)
+    row = disclose_search(principal=who, criteria=SearchCriteria(name="Sentinel"), purpose=PURPOSE, context=CTX).rows[0]
+    for item in (shown, withheld, *row.items.values()):
+        with pytest.raises(AttributeError):
+            item.lines = ("TOKEN-added",)  # type: ignore[misc]
+        with pytest.raises(TypeError):
+            item.raw["family_name"] = "TOKEN-added"  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        view.heading = "TOKEN-added"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        row.items["identity.family_name"] = withheld  # type: ignore[index]
+
+
 def test_withheld_items_carry_an_explicit_marker(priya_police, subject, client_for):
     client = client_for(priya_police)
     give_purpose(client, subject.id)
