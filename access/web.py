@@ -31,7 +31,21 @@ def context(request: HttpRequest) -> RequestContext:
 
 
 def remember_purpose(request: HttpRequest, purpose: Purpose) -> None:
-    request.session[PURPOSE_KEY] = {"code": purpose.code, "text": purpose.text, "at": time.time()}
+    """The purpose stays in force for PURPOSE_TTL_SECONDS from its last use.
+
+    The same purpose used again within SESSION_REFRESH_SECONDS is not written again: a session write costs a
+    round trip and a signature on every search (issue 6), and the purpose may then lapse up to that minute early,
+    never late. A different purpose is always written at once.
+    """
+    stored = request.session.get(PURPOSE_KEY)
+    now = time.time()
+    if (
+        stored
+        and (stored["code"], stored["text"]) == (purpose.code, purpose.text)
+        and now - stored["at"] < settings.SESSION_REFRESH_SECONDS
+    ):
+        return
+    request.session[PURPOSE_KEY] = {"code": purpose.code, "text": purpose.text, "at": now}
 
 
 def purpose_in_force(request: HttpRequest) -> Purpose | None:
