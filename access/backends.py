@@ -11,7 +11,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.db import DEFAULT_DB_ALIAS, connection
 
 from access.models import Agency, User
-from mais import rawsql
+from mais import prepared, rawsql
 
 # Loaded with the user on every request (issue 6: these were three more round trips before every page):
 # - "groups": [group id, role code or null, team id or null], ordered as principal_for orders them;
@@ -67,7 +67,7 @@ class AccountBackend(ModelBackend):
         except (TypeError, ValueError):
             return None
         with connection.cursor() as cursor:
-            cursor.execute(_signed_in_statement(), [pk])
+            prepared.execute(cursor, _signed_in_statement(), [pk])
             row = cursor.fetchone()
         if row is None:
             return None

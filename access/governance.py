@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from access.policy import Principal
 from governance.models import EmergencyAccess
+from mais import prepared
 from records.models import ConsentStatus
 
 # The fields every disclosure loads beside the items: they decide visibility and the lawful basis.
@@ -215,7 +216,8 @@ def subject_standing(principal: Principal, subject_id: uuid.UUID, purpose_code: 
     caseload_groups = list(principal.team_group_ids) if principal.grants.writable_on_caseload else []
     now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(
+        prepared.execute(
+            cursor,
             STANDING_SQL,
             {
                 "groups": caseload_groups,

@@ -24,6 +24,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import connection, models
 
+from mais import prepared
+
 # Arbitrary constant naming the advisory lock that serialises chain appends.
 CHAIN_LOCK_KEY = 7_410_305_221
 
@@ -143,7 +145,7 @@ class AuditEvent(AbstractLogEntry):
         # commits, without waiting for Python to finish the request (issue 6: under load, a lock held while the
         # thread waited for the GIL serialised every disclosure).
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            prepared.execute(cursor, sql, params)
             row = cursor.fetchone()
         self.id, self.prev_hash, self.hash = row[:3]
         self._state.adding = False

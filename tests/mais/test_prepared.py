@@ -1,0 +1,50 @@
+"""Prepared statements (mais.prepared): the same answers as a plain statement, on every connection, counted as before."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection, transaction
+
+from mais import prepared
+
+POSITIONAL = "SELECT %s::int + %s::int, '100%%', %s::date"
+NAMED = "SELECT %(a)s::int * %(b)s::int, %(a)s::int, %(when)s::timestamptz"
+
+
+def _run(sql: str, params: object) -> tuple:
+    with connection.cursor() as cursor:
+        prepared.execute(cursor, sql, params)  # type: ignore[arg-type]
+        return cursor.fetchone()
+
+
+def _plain(sql: str, params: object) -> tuple:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def test_a_prepared_statement_answers_as_the_plain_one(db):
+    when = dt.datetime(2026, 11, 29, 3, 0, tzinfo=dt.UTC)
+    for _ in range(7):  # past PostgreSQL's five custom plans, where it may switch to a generic one
+        assert _run(POSITIONAL, [2, 3, dt.date(2026, 11, 29)]) == _plain(POSITIONAL, [2, 3, dt.date(2026, 11, 29)])
+        assert _run(NAMED, {"a": 6, "b": 7, "when": when}) == _plain(NAMED, {"a": 6, "b": 7, "when": when}) == (42, 6, when)
+    assert prepared.source(f"EXECUTE {prepared._prepare(NAMED)[0]}(6, 7, now())") == NAMED
+
+
+def test_prepared_again_on_a_new_connection_and_kept_through_a_rollback(transactional_db):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert _run(POSITIONAL, [1, 1, dt.date(2026, 1, 1)])[0] == 2  # prepared inside a block that then fails
+        raise RuntimeError("rolled back")
+    assert _run(POSITIONAL, [1, 2, dt.date(2026, 1, 1)])[0] == 3
+    connection.close()  # a new database session: nothing is prepared there yet
+    assert _run(POSITIONAL, [2, 2, dt.date(2026, 1, 1)])[0] == 4
+    with connection.cursor() as cursor:
+        cursor.execute("SET mais.allow_audit_truncate = on")  # as tests/conftest.py set it on the old session
+
+
+def test_the_execute_is_counted_as_one_query(db, django_assert_num_queries):
+    _run(POSITIONAL, [1, 1, dt.date(2026, 1, 1)])
+    with django_assert_num_queries(1):
+        _run(POSITIONAL, [1, 1, dt.date(2026, 1, 1)])
