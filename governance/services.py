@@ -272,6 +272,9 @@ def record_dispose(*, actor: Principal, subject_id: uuid.UUID, reason: str, cont
     if not due:
         raise GovernanceRefused("This record is not due for review, so it cannot be disposed of.")
     facts = due[0]
+    # First, before the audit row takes the chain lock: the name-word lock waits for transactions that are adding
+    # names, and those take the chain lock for their own audit rows, so taking them the other way round could deadlock.
+    name_words_forget(subject_id=subject_id)
     now = timezone.now()
     RetentionDecision.objects.create(
         subject_id=subject_id,
@@ -301,7 +304,6 @@ def record_dispose(*, actor: Principal, subject_id: uuid.UUID, reason: str, cont
         lawful_basis=_basis(subject),
         **actor.audit_identity(),
     )
-    name_words_forget(subject_id=subject_id)
     # Cascades to search names, value history, caseload permissions and emergency access rows.
     subject.delete()
     return tombstone
