@@ -1,11 +1,13 @@
 """Set up and serve the demo: migrate, load demo data, print how to sign in, serve on 127.0.0.1:8000.
 
-Ctrl-C stops the server; the embedded PostgreSQL stops with this process.
+Ctrl-C (or SIGTERM) stops the server; the embedded PostgreSQL stops with this process.
 """
 
 from __future__ import annotations
 
 import json
+import signal
+from types import FrameType
 from typing import Any
 
 from django.conf import settings
@@ -48,7 +50,14 @@ class Command(BaseCommand):
         if no_serve:
             return
         out.write("Press Ctrl-C to stop the server and the embedded database.")
+        # `kill` (SIGTERM) stops it the same way as Ctrl-C: without this the process died at once, skipping the
+        # exit hooks, and the embedded PostgreSQL was left running.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             call_command("runserver", addrport, use_reloader=False, use_threading=True)
         except KeyboardInterrupt:
             out.write("Stopped.")
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
