@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.conf import settings
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
@@ -110,10 +111,6 @@ def _section_rows(section: Any, subject_id: Any) -> str:
     return "\n".join(rows)
 
 
-# Sections whose items a team confirms as still accurate without changing them (records.views.confirm_section).
-CONFIRMABLE_SECTIONS = ("risk", "mental_health")
-
-
 @register.simple_tag
 def key_item_rows(record: Any) -> SafeString:
     """The "Safety first" card's rows: the key items, label and value."""
@@ -145,7 +142,8 @@ def section_cards(context: template.Context, record: Any) -> SafeString:
                 '<ul class="govuk-summary-card__actions"><li class="govuk-summary-card__action">'
                 f'<a class="govuk-link" href="{_e(edit)}">Change<span class="govuk-visually-hidden"> {label}</span></a></li>'
             )
-            if section.code in CONFIRMABLE_SECTIONS:
+            # "Still accurate" where the section's items can be confirmed: those whose age is tracked (reviewable_codes).
+            if section.code in settings.REVIEW_DAYS:
                 confirm = reverse("confirm-section", args=[record.subject_id, section.code])
                 actions += (
                     f'\n<li class="govuk-summary-card__action"><form method="post" action="{_e(confirm)}" class="mais-inline-form">'
