@@ -169,13 +169,19 @@ class Server:
 
 
 def locust(
-    env: dict[str, str], port: int, users: int, spawn: float, seconds: int, prefix: Path, saturation: bool = False
+    env: dict[str, str], server: Server, users: int, spawn: float, seconds: int, prefix: Path, saturation: bool = False
 ) -> dict[str, dict[str, float]]:
     """Locust headless: ``users`` sign in (``spawn`` a second); the figures are of the ``seconds`` after the last
-    one has signed in (the locustfile resets them then and stops the run; see MAIS_LOADTEST_MEASURE_SECONDS)."""
+    one has signed in (the locustfile resets them then and stops the run; see MAIS_LOADTEST_MEASURE_SECONDS).
+
+    The CPU that the app, the database and Locust used in that window, per request, is under ``CPU`` (see cpu_use).
+    """
+    port = server.port
     run_env = {
         **env,
         "MAIS_LOADTEST_QUERIES_CSV": f"{prefix}_queries.csv",
+        "MAIS_LOADTEST_CPU_JSON": f"{prefix}_cpu.json",
+        "MAIS_LOADTEST_SERVER_PID": str(server.process.pid if server.process else 0),
         "MAIS_LOADTEST_SATURATION": "1" if saturation else "0",
         "MAIS_LOADTEST_MEASURE_SECONDS": str(seconds),
     }
@@ -227,7 +233,26 @@ def locust(
                 stats[row["name"]]["max_queries"] = float(row["max_queries"] or 0)
                 stats[row["name"]]["choke"] = float(row["mean_choke_point_queries"] or 0)
                 stats[row["name"]]["max_choke"] = float(row["max_choke_point_queries"] or 0)
+    stats["CPU"] = cpu_use(Path(f"{prefix}_cpu.json"), stats["Aggregated"]["requests"])
     return stats
+
+
+def cpu_use(path: Path, requests: float) -> dict[str, float]:
+    """CPU milliseconds per request and share of the machine's cores, of the app, the database and Locust, over the
+    measured window (the locustfile reads /proc at its start and end).
+
+    On a shared virtual machine throughput moves 5-10 % between identical runs; CPU per request moves much less,
+    so it is the figure to compare when trying a change (issue 6).
+    """
+    window = json.loads(path.read_text())
+    start, end = window["start"], window["end"]
+    seconds = end["wall"] - start["wall"]
+    use: dict[str, float] = {"seconds": seconds}
+    for part in ("app", "database", "load generator"):
+        spent = end[part] - start[part]
+        use[f"{part} ms"] = spent * 1000 / requests if requests else 0.0
+        use[f"{part} %"] = spent / seconds / (os.cpu_count() or 1) * 100 if seconds else 0.0
+    return use
 
 
 def main() -> int:  # noqa: PLR0915 (one linear script reads best as one function)
@@ -315,11 +340,11 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
 
     if args.saturation_only:
         return saturation_only(args, env, log)
-    with Server(env, args.port, args.workers, args.threads, log):
+    with Server(env, args.port, args.workers, args.threads, log) as server:
         window = sql(env, "SELECT now()")[0][0]
         ramp = int(args.users / args.spawn_rate) + 1
         say(f"mixed run: {args.users} users, a {ramp} s sign-in ramp, then {args.duration} s measured from the last sign-in")
-        mixed = locust(env, args.port, args.users, args.spawn_rate, args.duration, args.out / f"{stem}-mixed")
+        mixed = locust(env, server, args.users, args.spawn_rate, args.duration, args.out / f"{stem}-mixed")
         time.sleep(2)
         window_end = sql(env, "SELECT now()")[0][0]
         audited = dict(
@@ -333,13 +358,13 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
         )
         say(f"saturation: {args.saturation_users} users viewing records with no think time, {args.saturation_duration} s")
         saturated = locust(
-            env, args.port, args.saturation_users, args.saturation_users, args.saturation_duration, args.out / f"{stem}-saturation", True
+            env, server, args.saturation_users, args.saturation_users, args.saturation_duration, args.out / f"{stem}-saturation", True
         )
-    with Server({**env, "MAIS_BENCH_AUDIT_NOOP": "1"}, args.port, args.workers, args.threads, log):
+    with Server({**env, "MAIS_BENCH_AUDIT_NOOP": "1"}, args.port, args.workers, args.threads, log) as server:
         say("saturation again with the audit insert a no-op (bench-only)")
         no_audit = locust(
             env,
-            args.port,
+            server,
             args.saturation_users,
             args.saturation_users,
             args.saturation_duration,
@@ -418,10 +443,10 @@ def saturation_only(args: argparse.Namespace, env: dict[str, str], log: Path) ->
     for label, extra in (("audited", {}), ("audit no-op", {"MAIS_BENCH_AUDIT_NOOP": "1"})):
         if figures:
             time.sleep(31)  # a sign-in code cannot be used twice: the users sign in again in the next 30 s window
-        with Server({**env, **extra}, args.port, args.workers, args.threads, log):
+        with Server({**env, **extra}, args.port, args.workers, args.threads, log) as server:
             stats = locust(
                 env,
-                args.port,
+                server,
                 args.saturation_users,
                 args.saturation_users,
                 args.saturation_duration,
@@ -431,11 +456,19 @@ def saturation_only(args: argparse.Namespace, env: dict[str, str], log: Path) ->
         figures[label] = stats["record"]
         rec = stats["record"]
         say(
-            f"{label}: {rec['rps']:.1f} record views/s, p50 {rec['p50']:.0f} ms, {rec['failures']:.0f} failures, {rec.get('queries', 0):.1f} queries"
+            f"{label}: {rec['rps']:.1f} record views/s, p50 {rec['p50']:.0f} ms, {rec['failures']:.0f} failures, "
+            f"{rec.get('queries', 0):.1f} queries; {cpu_line(stats['CPU'])}"
         )
     cost = 1 - figures["audited"]["rps"] / figures["audit no-op"]["rps"]
     say(f"audit cost {cost:.0%} ({args.workers} workers x {args.threads} threads)")
     return 0
+
+
+def cpu_line(use: dict[str, float]) -> str:
+    return "CPU per request " + ", ".join(f"{part} {use[part + ' ms']:.2f} ms ({use[part + ' %']:.0f} %)" for part in CPU_PARTS)
+
+
+CPU_PARTS = ("app", "database", "load generator")
 
 
 def render(
@@ -476,6 +509,8 @@ def render(
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, s in mixed.items():
+        if name == "CPU":
+            continue
         q = f"{s['queries']:.1f} / {s['max_queries']:.0f}" if "queries" in s else ""
         c = f"{s['choke']:.1f} / {s['max_choke']:.0f}" if "choke" in s else ""
         lines.append(
@@ -491,6 +526,21 @@ def render(
         f"{saturated['record']['p95']:.0f} | {saturated['record']['failures']:.0f} |",
         f"| audit insert a no-op (bench only) | {no_audit['record']['rps']:.1f} | {no_audit['record']['p50']:.0f} | "
         f"{no_audit['record']['p95']:.0f} | {no_audit['record']['failures']:.0f} |",
+        "",
+        "## CPU per request",
+        "",
+        "Read from /proc at the start and end of each measured window: milliseconds of CPU per request (all request "
+        "kinds), and in brackets the share of the machine's cores. On a shared virtual machine these move less between "
+        "runs than throughput does.",
+        "",
+        "| pass | " + " | ".join(CPU_PARTS) + " |",
+        "|---|---|---|---|",
+        *(
+            f"| {label} | "
+            + " | ".join(f"{figures['CPU'][part + ' ms']:.2f} ms ({figures['CPU'][part + ' %']:.0f} %)" for part in CPU_PARTS)
+            + " |"
+            for label, figures in (("mixed", mixed), ("saturation, audited", saturated), ("saturation, audit a no-op", no_audit))
+        ),
         "",
         "## Search as bare SQL",
         "",

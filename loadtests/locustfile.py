@@ -21,6 +21,13 @@ of CPU each on the test machine), so under load the sign-ins of a 150-user
 ramp run on well past the end of spawning; Locust's own --reset-stats (at the
 end of spawning) left them in the "steady state" figures.
 
+CPU (MAIS_LOADTEST_CPU_JSON, set by bench.py with MAIS_LOADTEST_SERVER_PID):
+the CPU seconds used so far by the app (the gunicorn master and its
+workers), by PostgreSQL (every process named postgres) and by this load
+generator, read from /proc when the measured window starts and when it ends,
+so the bench can report CPU per request: on a shared machine a steadier
+figure than throughput.
+
 Names and subject ids go in POST bodies or paths exactly as the browser
 sends them. When the app runs with loadtests/bench_wsgi.py it returns the
 number of SQL queries of each request in ``X-Query-Count`` (and of its choke
@@ -39,6 +46,7 @@ import os
 import random
 import re
 import threading
+import time
 from collections import defaultdict
 from html.parser import HTMLParser
 from http.cookiejar import DefaultCookiePolicy
@@ -88,8 +96,48 @@ def _one_more_signed_in(environment: Environment) -> None:
         everyone = _signed_in[0] == runner.target_user_count
     if everyone and MEASURE_SECONDS:
         runner.stats.reset_all()
+        _cpu_window["start"] = _cpu_seconds()
         print(f"[locust] all {_signed_in[0]} users signed in; measuring {MEASURE_SECONDS:g} s", flush=True)
-        gevent.spawn_later(MEASURE_SECONDS, runner.quit)
+        gevent.spawn_later(MEASURE_SECONDS, _end_of_window, runner)
+
+
+_cpu_window: dict[str, dict[str, float]] = {}
+
+
+def _end_of_window(runner: Any) -> None:
+    _cpu_window["end"] = _cpu_seconds()
+    path = os.environ.get("MAIS_LOADTEST_CPU_JSON")
+    if path:
+        with open(path, "w") as handle:
+            json.dump(_cpu_window, handle)
+    runner.quit()
+
+
+def _cpu_seconds() -> dict[str, float]:
+    """CPU seconds so far of the app, the database and the load generator (Linux /proc)."""
+    server = int(os.environ.get("MAIS_LOADTEST_SERVER_PID") or 0)
+    tick = os.sysconf("SC_CLK_TCK")
+    totals = {"app": 0.0, "database": 0.0, "load generator": 0.0, "wall": time.monotonic()}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as handle:
+                stat = handle.read()
+        except OSError:
+            continue  # the process ended
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        # Own user and system time, and that of children already reaped: a database backend that exits during the
+        # window is counted once, in its parent's figures, instead of vanishing.
+        pid, ppid, cpu = int(entry.name), int(fields[1]), sum(int(f) for f in fields[11:15]) / tick
+        if pid == os.getpid():
+            totals["load generator"] += cpu
+        elif server and server in (pid, ppid):
+            totals["app"] += cpu
+        elif comm == "postgres":
+            totals["database"] += cpu
+    return totals
 
 
 @events.request.add_listener

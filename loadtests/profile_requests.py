@@ -39,7 +39,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--profile", choices=["record", "search"], default=None)
-    parser.add_argument("--sql", action="store_true", help="Print the SQL of the last request of each kind.")
+    parser.add_argument(
+        "--sql", action="store_true", help="Print the SQL of the last request of each kind, with each statement's median round trip."
+    )
     parser.add_argument(
         "--phases", action="store_true", help="Median Python CPU of each phase: sign-in check, choke point, audit append, template."
     )
@@ -84,18 +86,24 @@ def main() -> None:
 
     kinds = {"record": record, "search": search}
     statements: list[str] = []
+    round_trips: dict[int, list[float]] = {}
 
     def counter(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
         statements.append(sql)
         if os.environ.get("MAIS_PROFILE_SQL_DUMP"):
             with open(os.environ["MAIS_PROFILE_SQL_DUMP"], "a") as dump:
                 dump.write(context["cursor"].mogrify(sql, params).decode() + ";\n")
-        return execute(sql, params, many, context)
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            round_trips.setdefault(len(statements), []).append((time.perf_counter() - started) * 1000)
 
     for name, run in kinds.items():
         for _ in range(20):
             run()
         times, cpu, queries = [], [], []
+        round_trips.clear()
         profiler = cProfile.Profile() if args.profile == name else None
         for _ in range(args.n):
             statements.clear()
@@ -118,7 +126,8 @@ def main() -> None:
             print("  " + ", ".join(f"{k} {statistics.median(v):.2f} ms" for k, v in sorted(phase_cpu.items())))
             phase_cpu.clear()
         if args.sql:
-            print("\n".join(f"  {i + 1}. {s[:220]}" for i, s in enumerate(statements)))
+            for i, sql in enumerate(statements, start=1):
+                print(f"  {i}. {statistics.median(round_trips.get(i, [0.0])):.2f} ms  {sql[:220]}")
         if profiler:
             stats = pstats.Stats(profiler).strip_dirs().sort_stats("cumulative")
             stats.print_stats(45)
