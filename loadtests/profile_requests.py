@@ -140,11 +140,10 @@ def _time_phases(phase_cpu: dict[str, list[float]]) -> None:
     """Wrap the phases of a request so each one's Python CPU time (this thread's) is collected per request."""
     import functools
 
-    import django.template.backends.django
-
     import access.backends
     import access.disclosure
     import audit.services
+    import mais.templating
     import records.views
 
     def timed(name: str, function):  # type: ignore[no-untyped-def]
@@ -158,7 +157,7 @@ def _time_phases(phase_cpu: dict[str, list[float]]) -> None:
 
         return wrapper
 
-    template = django.template.backends.django.Template
+    template = mais.templating.Template
     template.render = timed("template", template.render)  # type: ignore[method-assign]
     backend = access.backends.AccountBackend
     backend.get_user = timed("user", backend.get_user)  # type: ignore[method-assign]

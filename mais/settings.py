@@ -101,7 +101,8 @@ WSGI_APPLICATION = "mais.wsgi.application"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "BACKEND": "mais.templating.DjangoTemplates",  # Django's, freeing each page's context at once
+        "NAME": "django",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
