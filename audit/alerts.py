@@ -24,23 +24,33 @@ from audit.models import Alert, AuditEvent
 
 HOUR = dt.timedelta(hours=1)
 
+# Whether this user has had an alert of the rule's kind, and one of out-of-hours access, raised in the last hour.
+_RAISED = (
+    ", r.out_of_hours FROM (SELECT EXISTS (SELECT 1 FROM audit_alert WHERE username = %s AND kind = %s AND raised_at >= %s) "
+    "AS raised, EXISTS (SELECT 1 FROM audit_alert WHERE username = %s AND kind = 'out_of_hours' AND raised_at >= %s) "
+    "AS out_of_hours) r"
+)
+
 # Each rule's count comes with whether this user already has an alert of that kind raised in the last hour (the
 # rules raise at most one), as one row (raised, count), read in the same statement as the audit row is appended
 # (AuditEvent.append), so the rules cost no round trip of their own (issue 6). When one was raised the count is
 # not taken at all: the rule cannot fire, and a busy user's hour of events would otherwise be counted on every
-# request. Parameters: the rule's own (username, window start[, criteria]), then username, alert kind, an hour ago.
+# request. The row also says whether an out-of-hours alert was raised for the user in the last hour, so a daytime
+# user working late costs no statement per view once it has been raised (issue 6: before, every such view ran the
+# guarded insert). Parameters: the rule's own (username, window start[, criteria]), then username, alert kind, an
+# hour ago, then username and an hour ago again.
 _COUNT_SQL: dict[str, str] = {
     # Outcome "ok" record views of the last hour.
     Alert.Kind.VIEW_RATE: (
         "SELECT r.raised, CASE WHEN r.raised THEN 0 ELSE (SELECT count(*) FROM audit_auditevent WHERE actor_username = %s "
         "AND event = 'record.view' AND outcome = 'ok' AND timestamp >= %s) END "
-        "FROM (SELECT EXISTS (SELECT 1 FROM audit_alert WHERE username = %s AND kind = %s AND raised_at >= %s) AS raised) r"
+        f"{_RAISED}"
     ),
     # Denied attempts of the last ten minutes.
     Alert.Kind.DENIED: (
         "SELECT r.raised, CASE WHEN r.raised THEN 0 ELSE (SELECT count(*) FROM audit_auditevent WHERE actor_username = %s "
         "AND outcome = 'denied' AND timestamp >= %s) END "
-        "FROM (SELECT EXISTS (SELECT 1 FROM audit_alert WHERE username = %s AND kind = %s AND raised_at >= %s) AS raised) r"
+        f"{_RAISED}"
     ),
     # Distinct search criteria of the last hour, counting the search about to be written as well (a search that
     # was not "ok" adds NULL, which count(DISTINCT) leaves out).
@@ -49,7 +59,7 @@ _COUNT_SQL: dict[str, str] = {
         "SELECT additional_data -> 'criteria' AS c FROM audit_auditevent "
         "WHERE actor_username = %s AND event = 'search' AND outcome = 'ok' AND timestamp >= %s "
         "UNION ALL SELECT %s::jsonb) t) END "
-        "FROM (SELECT EXISTS (SELECT 1 FROM audit_alert WHERE username = %s AND kind = %s AND raised_at >= %s) AS raised) r"
+        f"{_RAISED}"
     ),
 }
 
@@ -90,17 +100,18 @@ def count_for(event: AuditEvent, *, now: dt.datetime) -> Count | None:
         kind, own = Alert.Kind.MANY_PEOPLE, [user, now - HOUR, criteria]
     else:
         return None
-    return Count(_COUNT_SQL[kind], [*own, user, kind, now - HOUR])
+    return Count(_COUNT_SQL[kind], [*own, user, kind, now - HOUR, user, now - HOUR])
 
 
-def due(event: AuditEvent, *, agency_24h: bool, now: dt.datetime, counted: tuple[bool, int] | None) -> Due:
+def due(event: AuditEvent, *, agency_24h: bool, now: dt.datetime, counted: tuple[bool, int, bool] | None) -> Due:
     """The alerts this event, now written, sets off: (kind, detail) pairs.
 
-    ``counted`` is what ``count_for``'s statement returned: (already raised this hour, count without this event).
+    ``counted`` is what ``count_for``'s statement returned: (the rule's alert already raised this hour, count
+    without this event, an out-of-hours alert already raised this hour).
     """
     if not event.actor_username:
         return []
-    raised, count = counted if counted is not None else (True, 0)
+    raised, count, out_of_hours_raised = counted if counted is not None else (True, 0, False)
     if event.outcome == "denied":
         denials = count + 1
         due_now = denials >= settings.ALERT_DENIALS and not raised
@@ -108,7 +119,7 @@ def due(event: AuditEvent, *, agency_24h: bool, now: dt.datetime, counted: tuple
     if event.event not in ("record.view", "search"):
         return []
     found: Due = []
-    if not agency_24h and out_of_hours(now):
+    if not agency_24h and not out_of_hours_raised and out_of_hours(now):
         found.append((Alert.Kind.OUT_OF_HOURS, f"{event.event} at {timezone.localtime(now):%H:%M} by a user of a daytime service"))
     if event.event == "record.view":
         views = count + (1 if event.outcome == "ok" else 0)

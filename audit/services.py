@@ -112,7 +112,9 @@ def audit_record(
         now = timezone.now()
         count = alerts.count_for(entry, now=now)
         counted = entry.append(with_row=(count.sql, count.params) if count else None)
-        due = alerts.due(entry, agency_24h=agency_24h, now=now, counted=(bool(counted[0]), int(counted[1])) if count else None)
+        due = alerts.due(
+            entry, agency_24h=agency_24h, now=now, counted=(bool(counted[0]), int(counted[1]), bool(counted[2])) if count else None
+        )
         if due:
             alerts.raise_due(entry, due)
     except DatabaseError as exc:

@@ -189,6 +189,28 @@ def test_out_of_hours_alert(office_hours, daytime_agency, expected, priya_police
     assert Alert.objects.filter(kind=Alert.Kind.OUT_OF_HOURS, username=principal_person.username).exists() == expected
 
 
+def test_out_of_hours_alert_once_an_hour_and_then_no_statement_for_it(priya_police, subject, settings):
+    """Priya's agency is a daytime service tonight: her first view raises the alert; her next views in the hour
+    neither raise another nor spend a statement trying (the count statement says it was raised, issue 6)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    agency = priya_police.agency
+    agency.works_out_of_hours = False
+    agency.save()
+    settings.OFFICE_HOURS = (dt.time.min, dt.time.max)
+    _views(priya_police, subject, 1)  # in office hours: no alert, and the per-process caches are warm
+    settings.OFFICE_HOURS = (dt.time.max, dt.time.max)
+    with CaptureQueriesContext(connection) as first:
+        _views(priya_police, subject, 1)
+    with CaptureQueriesContext(connection) as later:
+        _views(priya_police, subject, 1)
+    assert any("INSERT INTO audit_alert" in q["sql"] for q in first.captured_queries)
+    assert not any("audit_alert (" in q["sql"] for q in later.captured_queries)
+    assert len(later) == len(first) - 1
+    assert Alert.objects.filter(kind=Alert.Kind.OUT_OF_HOURS, username=priya_police.username).count() == 1
+
+
 def test_auditor_closes_and_escalates_alerts_with_audited_notes(aud_auditor, client_for, priya_police, subject, settings):
     settings.ALERT_VIEWS_PER_HOUR = 1
     _views(priya_police, subject, 2)
