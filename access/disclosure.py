@@ -68,13 +68,13 @@ from records.selectors import (
     caseload_subject_ids,
     governance_values,
     item_history,
-    latest_changes,
     overdue_items_by_team,
     recent_item_changes,
     release_dates,
     review_dates,
     search_subjects,
     subject_ids_by_nhs_number,
+    subject_record,
     subject_values,
 )
 from records.terms import terms
@@ -529,15 +529,14 @@ def disclose_subject(
             raise PermissionError("the role may read no items")
         access = _resolve_access(principal, subject_id, purpose)
         shown = access.shown
-        rows = subject_values([subject_id], _fields_for(shown) | set(CONSENT_FIELDS))
-        values = rows.get(subject_id)
+        values, changes = subject_record(subject_id, _fields_for(shown) | set(CONSENT_FIELDS), shown)
         if values is None:
             raise LookupError("no such subject")
         _check_visible(principal, access, values)
         writable = access.writable
         provenance: dict[str, Provenance] = {}
         reviewed: dict[str, dt.datetime] = {}
-        for (code, kind), change in latest_changes(subject_id, shown).items():
+        for (code, kind), change in changes.items():
             reviewed[code] = max(reviewed.get(code, change.changed_at), change.changed_at)
             if kind == ItemChange.Kind.CHANGE:
                 provenance[code] = Provenance(change.agency_name, change.changed_by_name, change.changed_at)

@@ -18,7 +18,7 @@ SUBJECT_MODELS = {"Subject", "SubjectName", "ItemChange", "SubjectGroupObjectPer
 SUBJECT_SELECTORS = {
     "search_subjects",
     "subject_values",
-    "latest_changes",
+    "subject_record",
     "item_history",
     "subject_ids_by_nhs_number",
     "governance_values",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.utils import timezone
 
 from records.models import ItemChange, Subject
-from records.selectors import latest_changes, subject_values
+from records.selectors import subject_record, subject_values
 from tests.factories import make_subject
 
 ALL_FIELDS = [f.name for f in Subject._meta.concrete_fields]
@@ -32,7 +33,7 @@ def test_subject_values_of_no_one_and_of_a_subset(cmht_team):
     }
 
 
-def test_latest_changes_equal_the_orm_query_they_replaced(cmht_team, morgan_mh):
+def test_a_records_latest_changes_equal_the_orm_query_they_replaced(cmht_team, morgan_mh):
     alex = make_subject(team=cmht_team)
     now = timezone.now()
     for minutes, code, kind, who in [
@@ -54,7 +55,8 @@ def test_latest_changes_equal_the_orm_query_they_replaced(cmht_team, morgan_mh):
             role_code="mental_health_practitioner",
         )
     asked = ["risk.weapons", "risk.suicide"]
-    got = latest_changes(alex.id, asked)
+    values, got = subject_record(alex.id, ["family_name"], asked)
+    assert values == {"id": alex.id, "version": alex.version, "family_name": alex.family_name}
     orm = (
         ItemChange.objects.filter(subject_id=alex.id, item_code__in=asked)
         .order_by("item_code", "kind", "-changed_at", "-id")
@@ -65,3 +67,16 @@ def test_latest_changes_equal_the_orm_query_they_replaced(cmht_team, morgan_mh):
     }
     assert got[("risk.weapons", ItemChange.Kind.CHANGE)].changed_by_name == "Second Writer"
     assert ("identity.family_name", ItemChange.Kind.CHANGE) not in got
+    assert type(got[("risk.suicide", ItemChange.Kind.CHANGE)].changed_at) is dt.datetime
+
+
+def test_a_records_fields_equal_the_orm_for_every_field_and_type(cmht_team):
+    """The record view's one read converts every field as subject_values and the ORM do."""
+    alex = make_subject(team=cmht_team, family_name="Quenby", given_names="Alex")
+    values, changes = subject_record(alex.id, ALL_FIELDS, ["risk.weapons"])
+    assert values == subject_values([alex.id], ALL_FIELDS)[alex.id]
+    assert changes == {}
+
+
+def test_a_record_that_does_not_exist_has_no_fields_and_no_changes(cmht_team):
+    assert subject_record(uuid.uuid4(), ["family_name"], ["risk.weapons"]) == (None, {})
