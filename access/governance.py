@@ -108,8 +108,9 @@ def agreements_in_force(principal: Principal, today: dt.date | None = None) -> l
     today = today or timezone.localdate()
     # Plain SQL (the same statement as the standing query's agreements): every search runs it, and building the
     # ORM query cost more than running it (issue 6). tests/governance/test_standing.py compares it with the ORM.
+    # Prepared once per connection (mais.prepared) like the standing query: its plan does not depend on the values.
     with connection.cursor() as cursor:
-        cursor.execute(_AGREEMENTS_SQL, {"agency": principal.agency_id, "today": today})
+        prepared.execute(cursor, _AGREEMENTS_SQL, {"agency": principal.agency_id, "today": today})
         return [(reference, list(items), list(purposes)) for reference, items, purposes in cursor.fetchall()]
 
 
