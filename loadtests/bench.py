@@ -241,8 +241,9 @@ def cpu_use(path: Path, requests: float) -> dict[str, float]:
     """CPU milliseconds per request and share of the machine's cores, of the app, the database and Locust, over the
     measured window (the locustfile reads /proc at its start and end).
 
-    On a shared virtual machine throughput moves 5-10 % between identical runs; CPU per request moves much less,
-    so it is the figure to compare when trying a change (issue 6).
+    It says where a run's time went (app, database or load generator) and how full the machine was. It is not steadier
+    than throughput: on the shared test VM the same code took 10.2 and 13.9 ms of app CPU per request twenty minutes
+    apart, as the machine's own speed changed (issue 6).
     """
     window = json.loads(path.read_text())
     start, end = window["start"], window["end"]
@@ -530,8 +531,7 @@ def render(
         "## CPU per request",
         "",
         "Read from /proc at the start and end of each measured window: milliseconds of CPU per request (all request "
-        "kinds), and in brackets the share of the machine's cores. On a shared virtual machine these move less between "
-        "runs than throughput does.",
+        "kinds), and in brackets the share of the machine's cores: where the time went and how full the machine was.",
         "",
         "| pass | " + " | ".join(CPU_PARTS) + " |",
         "|---|---|---|---|",

@@ -25,8 +25,8 @@ CPU (MAIS_LOADTEST_CPU_JSON, set by bench.py with MAIS_LOADTEST_SERVER_PID):
 the CPU seconds used so far by the app (the gunicorn master and its
 workers), by PostgreSQL (every process named postgres) and by this load
 generator, read from /proc when the measured window starts and when it ends,
-so the bench can report CPU per request: on a shared machine a steadier
-figure than throughput.
+so the bench can report CPU per request: where the time went and how full
+the machine was.
 
 Names and subject ids go in POST bodies or paths exactly as the browser
 sends them. When the app runs with loadtests/bench_wsgi.py it returns the
