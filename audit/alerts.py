@@ -42,20 +42,20 @@ _RAISED = (
 _COUNT_SQL: dict[str, str] = {
     # Outcome "ok" record views of the last hour.
     Alert.Kind.VIEW_RATE: (
-        "SELECT r.raised, CASE WHEN r.raised THEN 0 ELSE (SELECT count(*) FROM audit_auditevent WHERE actor_username = %s "
+        "SELECT r.raised, CASE WHEN r.raised THEN 0 ELSE (SELECT count(*) FROM audit_auditevent WHERE actor_username = %s "  # nosec B608: fixed SQL, values bound
         "AND event = 'record.view' AND outcome = 'ok' AND timestamp >= %s) END "
         f"{_RAISED}"
     ),
     # Denied attempts of the last ten minutes.
     Alert.Kind.DENIED: (
-        "SELECT r.raised, CASE WHEN r.raised THEN 0 ELSE (SELECT count(*) FROM audit_auditevent WHERE actor_username = %s "
+        "SELECT r.raised, CASE WHEN r.raised THEN 0 ELSE (SELECT count(*) FROM audit_auditevent WHERE actor_username = %s "  # nosec B608: fixed SQL, values bound
         "AND outcome = 'denied' AND timestamp >= %s) END "
         f"{_RAISED}"
     ),
     # Distinct search criteria of the last hour, counting the search about to be written as well (a search that
     # was not "ok" adds NULL, which count(DISTINCT) leaves out).
     Alert.Kind.MANY_PEOPLE: (
-        "SELECT r.raised, CASE WHEN r.raised THEN 0 ELSE (SELECT count(DISTINCT c) FROM ("
+        "SELECT r.raised, CASE WHEN r.raised THEN 0 ELSE (SELECT count(DISTINCT c) FROM ("  # nosec B608: fixed SQL, values bound
         "SELECT additional_data -> 'criteria' AS c FROM audit_auditevent "
         "WHERE actor_username = %s AND event = 'search' AND outcome = 'ok' AND timestamp >= %s "
         "UNION ALL SELECT %s::jsonb) t) END "
