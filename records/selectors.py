@@ -251,16 +251,27 @@ def subject_values(subject_ids: Sequence[uuid.UUID], fields: Iterable[str]) -> d
     building the same ORM query each time cost about as much as running it (issue 6). A test compares it
     with the ORM's own ``values()``.
     """
-    names = tuple(sorted({"id", "version", *fields}))
-    selected, converters = rawsql.columns(Subject, names)
+    columns = _SubjectColumns(fields)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {selected} FROM records_subject WHERE id = ANY(%s::uuid[])", [list(subject_ids)])  # nosec B608: model columns
+        cursor.execute(f"SELECT {columns.selected} FROM records_subject WHERE id = ANY(%s::uuid[])", [list(subject_ids)])  # nosec B608: model columns
         rows = cursor.fetchall()
     out: dict[uuid.UUID, dict[str, Any]] = {}
     for row in rows:
-        values = dict(zip(names, rawsql.convert(row, converters), strict=True))
+        values = columns.values(row)
         out[values["id"]] = values
     return out
+
+
+class _SubjectColumns:
+    """The named fields of a subject, with id and version, as selected columns and back into ORM-converted values."""
+
+    def __init__(self, fields: Iterable[str]) -> None:
+        self.names = tuple(sorted({"id", "version", *fields}))
+        self.selected, self.converters = rawsql.columns(Subject, self.names)
+
+    def values(self, row: Sequence[Any]) -> dict[str, Any]:
+        """The first len(names) columns of the row, by field name."""
+        return dict(zip(self.names, rawsql.convert(row[: len(self.names)], self.converters), strict=True))
 
 
 class LatestChange(NamedTuple):
@@ -294,10 +305,9 @@ def subject_record(
     was small would go on scanning all of it until the next ANALYZE. Values are converted as the ORM converts them
     (``mais.rawsql``); tests compare both parts with the ORM.
     """
-    names = tuple(sorted({"id", "version", *fields}))
-    selected, converters = rawsql.columns(Subject, names)
+    columns = _SubjectColumns(fields)
     sql = (
-        f"SELECT {selected}, latest.* FROM records_subject "  # nosec B608: model columns and fixed SQL
+        f"SELECT {columns.selected}, latest.* FROM records_subject "  # nosec B608: model columns and fixed SQL
         f"LEFT JOIN LATERAL ({_LATEST_CHANGES_SQL}) latest ON true WHERE records_subject.id = %s"
     )
     with connection.cursor() as cursor:
@@ -305,8 +315,8 @@ def subject_record(
         row = cursor.fetchone()
     if row is None:
         return None, {}
-    values = dict(zip(names, rawsql.convert(row[: len(names)], converters), strict=True))
-    codes, kinds, ats, people, agencies, roles = (column or () for column in row[len(names) :])
+    values = columns.values(row)
+    codes, kinds, ats, people, agencies, roles = (column or () for column in row[len(columns.names) :])
     changes = [LatestChange(*change) for change in zip(codes, kinds, ats, people, agencies, roles, strict=True)]
     return values, {(change.item_code, change.kind): change for change in changes}
 
