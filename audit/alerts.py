@@ -27,7 +27,7 @@ HOUR = dt.timedelta(hours=1)
 # Whether this user has had an alert of the rule's kind, and one of out-of-hours access, raised in the last hour.
 _RAISED = (
     ", r.out_of_hours FROM (SELECT EXISTS (SELECT 1 FROM audit_alert WHERE username = %s AND kind = %s AND raised_at >= %s) "
-    "AS raised, EXISTS (SELECT 1 FROM audit_alert WHERE username = %s AND kind = 'out_of_hours' AND raised_at >= %s) "
+    "AS raised, EXISTS (SELECT 1 FROM audit_alert WHERE username = %s AND kind = %s AND raised_at >= %s) "
     "AS out_of_hours) r"
 )
 
@@ -38,7 +38,7 @@ _RAISED = (
 # request. The row also says whether an out-of-hours alert was raised for the user in the last hour, so a daytime
 # user working late costs no statement per view once it has been raised (issue 6: before, every such view ran the
 # guarded insert). Parameters: the rule's own (username, window start[, criteria]), then username, alert kind, an
-# hour ago, then username and an hour ago again.
+# hour ago, then username, the out-of-hours kind and an hour ago again.
 _COUNT_SQL: dict[str, str] = {
     # Outcome "ok" record views of the last hour.
     Alert.Kind.VIEW_RATE: (
@@ -100,7 +100,7 @@ def count_for(event: AuditEvent, *, now: dt.datetime) -> Count | None:
         kind, own = Alert.Kind.MANY_PEOPLE, [user, now - HOUR, criteria]
     else:
         return None
-    return Count(_COUNT_SQL[kind], [*own, user, kind, now - HOUR, user, now - HOUR])
+    return Count(_COUNT_SQL[kind], [*own, user, kind, now - HOUR, user, Alert.Kind.OUT_OF_HOURS, now - HOUR])
 
 
 def due(event: AuditEvent, *, agency_24h: bool, now: dt.datetime, counted: tuple[bool, int, bool] | None) -> Due:
