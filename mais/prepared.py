@@ -8,6 +8,11 @@ Rules:
 - Only statements whose best plan does not depend on the values: lookups by primary key or unique key. Never the
   name search: after five runs PostgreSQL may keep one generic plan for every name, and at a million people a
   generic plan took 480 ms for a surname that a plan made for the name answers in 5 ms (measured).
+- PostgreSQL keeps a prepared statement's plan until the statistics of its tables change (ANALYZE, which autovacuum
+  runs as a table grows). A plan made while a table was nearly empty may scan it whole until then. The record
+  page's provenance read (``records.selectors.subject_record``) is left unprepared for that reason; the audit
+  append, whose alert count reads the audit table, is prepared and relies on autovacuum analysing that table as it
+  grows (on by default; a server with it off, like the test machine's, needs ANALYZE run, as ``make bench`` does).
 - The ``EXECUTE`` goes through Django's cursor, so query counts, timeouts and error handling are as before; the
   ``PREPARE`` (once per connection and statement) goes through the driver's own cursor, as connection set-up.
 - Prepared statements belong to the database session, so a connection pooler in transaction mode (which hands
