@@ -224,3 +224,18 @@ def test_a_record_view_or_search_appends_its_audit_row_outside_a_transaction_blo
         cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
         assert cursor.fetchone()[0] == 0
     assert set(AuditEvent.objects.filter(request_id__in=["v", "s"]).values_list("event", flat=True)) == {"record.view", "search"}
+
+
+def test_the_tip_is_read_through_the_primary_key_even_when_the_trail_was_analysed_empty(db):
+    """Issue 6: a session that planned the tip read while statistics said the trail was empty kept a sequential scan
+    of the whole trail, run on every append while holding the chain lock. ANALYZE of an (almost) empty trail makes
+    this session plan the read again under those statistics; the read must still not scan the table."""
+    audit_record(event="test.event", context=RequestContext("t0"), about=Subject)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE audit_auditevent")
+        cursor.execute("SELECT pg_stat_get_xact_numscans('audit_auditevent'::regclass)")
+        before = cursor.fetchone()[0]
+        for n in range(3):
+            audit_record(event="test.event", context=RequestContext(f"t{n + 1}"), about=Subject)
+        cursor.execute("SELECT pg_stat_get_xact_numscans('audit_auditevent'::regclass)")
+        assert cursor.fetchone()[0] == before  # no sequential scan of the audit table by the three appends
