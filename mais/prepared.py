@@ -9,10 +9,12 @@ Rules:
   name search: after five runs PostgreSQL may keep one generic plan for every name, and at a million people a
   generic plan took 480 ms for a surname that a plan made for the name answers in 5 ms (measured).
 - PostgreSQL keeps a prepared statement's plan until the statistics of its tables change (ANALYZE, which autovacuum
-  runs as a table grows). A plan made while a table was nearly empty may scan it whole until then. The record
-  page's provenance read (``records.selectors.subject_record``) is left unprepared for that reason; the audit
-  append, whose alert count reads the audit table, is prepared and relies on autovacuum analysing that table as it
-  grows (on by default; a server with it off, like the test machine's, needs ANALYZE run, as ``make bench`` does).
+  runs as a table grows). A plan made while a table was nearly empty scans it whole until then. So each statement
+  is prepared again after ``REPLAN_AFTER`` runs on a connection: PostgreSQL then plans it afresh for the table's
+  size on disk, whether or not ANALYZE has run since. Issue 6 saw why, with auto_explain on a new bench database
+  (audit table analysed empty, autovacuum off): the audit append's alert counts ran as sequential scans of the
+  growing trail, in the generic plan kept from the first minute. Preparing again costs a few plannings per
+  ``REPLAN_AFTER`` runs. (The same trap in a PL/pgSQL function's kept plan is closed by audit migration 0009.)
 - The ``EXECUTE`` goes through Django's cursor, so query counts, timeouts and error handling are as before; the
   ``PREPARE`` (once per connection and statement) goes through the driver's own cursor, as connection set-up.
 - Prepared statements belong to the database session, so a connection pooler in transaction mode (which hands
@@ -31,8 +33,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 _NAMED = re.compile(r"%\((\w+)\)s|%s|%%")
-# Statements prepared on each driver connection; the entry goes when the connection does.
-_prepared: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+# Runs of a prepared statement on one connection before it is prepared again (and so planned for the tables as they
+# are now): small enough that a plan made while a table was empty does not outlive the table's first minutes of use,
+# large enough that the plannings after each PREPARE (PostgreSQL's first five runs) are about 3 % of the runs.
+REPLAN_AFTER = 200
+# Statements prepared on each driver connection, with the runs each has left before it is prepared again; the entry
+# goes when the connection does.
+_prepared: weakref.WeakKeyDictionary[Any, dict[str, int]] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 # The SQL behind each statement name, for ``source``.
 _sources: dict[str, str] = {}
@@ -76,10 +83,17 @@ def execute(cursor: Any, sql: str, params: Sequence[Any] | Mapping[str, Any]) ->
     name, body, order = _prepare(sql)
     raw = cursor.db.connection
     with _lock:
-        done = _prepared.setdefault(raw, set())
-    if name not in done:
+        left = _prepared.setdefault(raw, {})
+    runs = left.get(name)
+    if not runs:
+        # DEALLOCATE and PREPARE are not transactional (they hold whether the caller's block commits or not), and each
+        # is recorded as soon as it succeeds, so a failure between them leaves the record true of the session.
         with raw.cursor() as setup:
+            if runs == 0:
+                setup.execute(f"DEALLOCATE {name}")
+                del left[name]
             setup.execute(f"PREPARE {name} AS {body}")
-        done.add(name)
+        runs = REPLAN_AFTER
+    left[name] = runs - 1
     values = [params[key] for key in order]  # type: ignore[index]
     cursor.execute(f"EXECUTE {name}({', '.join(['%s'] * len(values))})" if values else f"EXECUTE {name}", values)

@@ -48,3 +48,42 @@ def test_the_execute_is_counted_as_one_query(db, django_assert_num_queries):
     _run(POSITIONAL, [1, 1, dt.date(2026, 1, 1)])
     with django_assert_num_queries(1):
         _run(POSITIONAL, [1, 1, dt.date(2026, 1, 1)])
+
+
+def _plan(cursor, name: str, value: int) -> str:
+    cursor.execute(f"EXPLAIN EXECUTE {name}(%s)", [value])
+    return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_a_plan_made_while_a_table_was_empty_is_replaced_as_it_grows_without_analyze(db, monkeypatch):
+    """Issue 6: the audit append's alert count kept a sequential scan planned when the audit table was analysed
+    empty, and went on scanning the whole growing trail on every view. A statement is now prepared again after
+    REPLAN_AFTER runs, and planned for the table as it is."""
+    monkeypatch.setattr(prepared, "REPLAN_AFTER", 20)
+    sql = "SELECT count(*) FROM mais_growing WHERE k = %s"
+    name = prepared._prepare(sql)[0]
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE mais_growing (k int, pad text)")
+        cursor.execute("CREATE INDEX ON mais_growing (k)")
+        cursor.execute("ANALYZE mais_growing")  # analysed while empty, as on a new database
+        for _ in range(10):  # past the five custom plans: PostgreSQL keeps a generic plan, a scan of the empty table
+            prepared.execute(cursor, sql, [1])
+        assert "Seq Scan" in _plan(cursor, name, 1)
+        cursor.execute("INSERT INTO mais_growing SELECT g % 5000, repeat('x', 50) FROM generate_series(1, 100000) g")
+        assert "Seq Scan" in _plan(cursor, name, 1)  # the kept plan does not notice the rows (no ANALYZE)
+        for _ in range(20):
+            prepared.execute(cursor, sql, [1])
+            assert cursor.fetchone() == (20,)
+        assert "Seq Scan" not in _plan(cursor, name, 1)
+        assert "mais_growing_k_idx" in _plan(cursor, name, 1)
+
+
+def test_a_statement_prepared_again_after_a_failed_block_still_runs(transactional_db, monkeypatch):
+    monkeypatch.setattr(prepared, "REPLAN_AFTER", 2)
+    for n in range(5):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            assert _run(POSITIONAL, [n, 1, dt.date(2026, 1, 1)])[0] == n + 1
+            raise RuntimeError("rolled back")
+        assert _run(POSITIONAL, [n, 2, dt.date(2026, 1, 1)])[0] == n + 2
+    with connection.cursor() as cursor:
+        cursor.execute("SET mais.allow_audit_truncate = on")  # as tests/conftest.py set it on the session
