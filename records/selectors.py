@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from django.db import connection
 from django.db.models import Max
 
-from mais import rawsql
+from mais import prepared, rawsql
 from records.models import ItemChange, Subject, SubjectGroupObjectPermission
 from records.normalise import name_words
 
@@ -300,10 +300,12 @@ def subject_record(
     """One subject's named model fields (and id, version), or None if there is no such subject, with the most recent
     change and the most recent confirmation of each of ``item_codes`` (provenance and freshness). One query.
 
-    The record view's two reads in one round trip (issue 6: each round trip cost the page about 0.4 ms). Not a
-    prepared statement (``mais.prepared``): the provenance table grows with every edit, and a plan kept from when it
-    was small would go on scanning all of it until the next ANALYZE. Values are converted as the ORM converts them
-    (``mais.rawsql``); tests compare both parts with the ORM.
+    The record view's two reads in one round trip (issue 6: each round trip cost the page about 0.4 ms), as a
+    prepared statement (``mais.prepared``): planning it took 0.34 ms against 0.12 ms of running it (EXPLAIN ANALYZE
+    at 30,000 people), and its plan, lookups by the subject's key, does not depend on the values. The provenance
+    table grows with every edit; ``mais.prepared`` plans again every few hundred runs, so a plan made while it was
+    small does not stay. Values are converted as the ORM converts them (``mais.rawsql``); tests compare both parts
+    with the ORM.
     """
     columns = _SubjectColumns(fields)
     sql = (
@@ -311,7 +313,7 @@ def subject_record(
         f"LEFT JOIN LATERAL ({_LATEST_CHANGES_SQL}) latest ON true WHERE records_subject.id = %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [list(item_codes), subject_id])
+        prepared.execute(cursor, sql, [list(item_codes), subject_id])
         row = cursor.fetchone()
     if row is None:
         return None, {}
