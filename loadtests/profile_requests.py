@@ -1,10 +1,11 @@
-"""Where a record view and a search spend their time: the real app in-process, one signed-in police user.
+"""Where a record view, a search and an audit search spend their time: the real app in-process, signed-in police and auditor users.
 
 Usage (a seeded bench database and its users file, as ``make bench`` leaves them):
     DATABASE_URL=... MAIS_LOADTEST_USERS=var/bench/users-30000.json \\
-        .venv/bin/python loadtests/profile_requests.py [--n 300] [--profile record|search]
+        .venv/bin/python loadtests/profile_requests.py [--n 300] [--profile record|search|audit]
 
-Prints the median and p95 wall time and the median Python CPU time (less noisy on a shared machine) of each request kind over --n requests,
+Prints the median and p95 wall time and the median Python CPU time (less noisy on a shared machine) of each request kind
+(police record view, police search, auditor's audit search) over --n requests,
 the SQL statements of each, and with --profile the top of a cProfile of that
 kind. A tool for finding where time goes between bench runs, not a bench:
 the figures that count are those of ``make bench``.
@@ -38,7 +39,7 @@ os.environ.setdefault("MAIS_BEHIND_PROXY", "1")
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=300)
-    parser.add_argument("--profile", choices=["record", "search"], default=None)
+    parser.add_argument("--profile", choices=["record", "search", "audit"], default=None)
     parser.add_argument(
         "--sql", action="store_true", help="Print the SQL of the last request of each kind, with each statement's median round trip."
     )
@@ -55,15 +56,22 @@ def main() -> None:
     from django_otp.oath import totp
 
     data = json.loads(Path(os.environ["MAIS_LOADTEST_USERS"]).read_text())
-    account = next(u for u in data["users"] if u["role"] == "police_officer")
     people = data["people"]
-    client = Client(HTTP_X_FORWARDED_PROTO="https")
-    client.get("/login/")
-    response = client.post("/login/", {"username": account["username"], "password": account["password"]})
-    assert "/login/verify/" in response.headers.get("Location", ""), response.status_code
-    code = f"{totp(base64.b32decode(account['totp_secret'])):06d}"
-    response = client.post("/login/verify/", {"code": code})
-    assert response.status_code == 302, response.status_code
+    police = [u["username"] for u in data["users"] if u["role"] == "police_officer"]
+
+    def signed_in(role: str) -> Client:
+        account = next(u for u in data["users"] if u["role"] == role)
+        client = Client(HTTP_X_FORWARDED_PROTO="https")
+        client.get("/login/")
+        response = client.post("/login/", {"username": account["username"], "password": account["password"]})
+        assert "/login/verify/" in response.headers.get("Location", ""), response.status_code
+        code = f"{totp(base64.b32decode(account['totp_secret'])):06d}"
+        response = client.post("/login/verify/", {"code": code})
+        assert response.status_code == 302, response.status_code
+        return client
+
+    client = signed_in("police_officer")
+    auditor = signed_in("auditor")
     response = client.post(f"/records/{people[0]['id']}/", {"reason": "custody_detention", "reason_detail": "Profile"})
     assert response.status_code == 302, response.status_code
 
@@ -80,11 +88,21 @@ def main() -> None:
         response = client.post("/search/", form)
         assert response.status_code == 200 and re.search(rb"/records/[0-9a-f-]{36}/", response.content), response.status_code
 
+    def audit_search() -> None:
+        # As the load test's auditor: by a police user, or today's record views.
+        if random.random() < 0.5:
+            params = {"username": random.choice(police)}
+        else:
+            today = time.strftime("%d/%m/%Y")
+            params = {"event": "record.view", "date_from": today, "date_to": today}
+        response = auditor.get("/audit/events/", params)
+        assert response.status_code == 200 and b"Search the audit trail" in response.content, response.status_code
+
     phase_cpu: dict[str, list[float]] = {}
     if args.phases:
         _time_phases(phase_cpu)
 
-    kinds = {"record": record, "search": search}
+    kinds = {"record": record, "search": search, "audit": audit_search}
     statements: list[str] = []
     round_trips: dict[int, list[float]] = {}
 
