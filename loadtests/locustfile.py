@@ -68,7 +68,10 @@ PURPOSE = {"police_officer": "custody_detention", "custody_nurse": "custody_dete
 # The scheme the browser sees: https behind the production proxy; http for the smoke test against Django's test server.
 PUBLIC_SCHEME = os.environ.get("MAIS_LOADTEST_PUBLIC_SCHEME", "https")
 
-_accounts: dict[str, itertools.count[int]] = defaultdict(itertools.count)
+# The first account of each role this run takes: the bench's alternating saturation passes sign in with different
+# accounts, so neither reuses the other's sign-in code (a code cannot be used twice).
+ACCOUNT_OFFSET = int(os.environ.get("MAIS_LOADTEST_ACCOUNT_OFFSET") or 0)
+_accounts: dict[str, itertools.count[int]] = defaultdict(lambda: itertools.count(ACCOUNT_OFFSET))
 _accounts_lock = threading.Lock()
 MEASURE_SECONDS = float(os.environ.get("MAIS_LOADTEST_MEASURE_SECONDS") or 0)
 _signed_in = [0]
