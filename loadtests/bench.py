@@ -265,11 +265,11 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
     parser.add_argument("--spawn-rate", type=float, default=3, help="Sign-ins per second while ramping up (each hashes a password).")
     parser.add_argument("--duration", type=int, default=120, help="Seconds of the mixed run, after all users have signed in.")
     parser.add_argument("--saturation-users", type=int, default=16)
-    parser.add_argument("--saturation-duration", type=int, default=30, help="Seconds measured of each saturation pass, over all rounds.")
+    parser.add_argument("--saturation-duration", type=int, default=60, help="Seconds measured of each saturation pass, over all rounds.")
     parser.add_argument(
         "--saturation-rounds",
         type=int,
-        default=2,
+        default=4,
         help="Rounds in which the audited and the no-op saturation passes alternate (each round measures duration/rounds s of each).",
     )
     parser.add_argument("--workers", type=int, default=3)
