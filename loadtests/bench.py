@@ -28,6 +28,7 @@ Steps, each printed as it runs:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import json
@@ -40,6 +41,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -349,11 +351,7 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
 
     if args.saturation_only:
         return saturation_only(args, env, log)
-    # The no-op server waits, idle, beside the one served as in production, for the alternating saturation passes.
-    with (
-        Server(env, args.port, args.workers, args.threads, log) as server,
-        Server({**env, "MAIS_BENCH_AUDIT_NOOP": "1"}, args.port + 1, args.workers, args.threads, log) as no_op_server,
-    ):
+    with servers(args, env, log) as (server, no_op_server):
         window = sql(env, "SELECT now()")[0][0]
         ramp = int(args.users / args.spawn_rate) + 1
         say(f"mixed run: {args.users} users, a {ramp} s sign-in ramp, then {args.duration} s measured from the last sign-in")
@@ -434,6 +432,17 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
     return 1 if missed else 0
 
 
+@contextlib.contextmanager
+def servers(args: argparse.Namespace, env: dict[str, str], log: Path) -> Iterator[tuple[Server, Server]]:
+    """The app served as in production, and beside it, idle until the saturation passes alternate between them, a
+    second server whose audit insert is a no-op (bench_wsgi.py)."""
+    with (
+        Server(env, args.port, args.workers, args.threads, log) as server,
+        Server({**env, "MAIS_BENCH_AUDIT_NOOP": "1"}, args.port + 1, args.workers, args.threads, log) as no_op_server,
+    ):
+        yield server, no_op_server
+
+
 def saturation_passes(
     args: argparse.Namespace, env: dict[str, str], audited: Server, no_op: Server, prefix: Path
 ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
@@ -503,10 +512,7 @@ def saturation_only(args: argparse.Namespace, env: dict[str, str], log: Path) ->
     """The saturation passes with and without the audit insert, into a scratch folder."""
     scratch = WORK / "saturation-only"
     scratch.mkdir(exist_ok=True)
-    with (
-        Server(env, args.port, args.workers, args.threads, log) as server,
-        Server({**env, "MAIS_BENCH_AUDIT_NOOP": "1"}, args.port + 1, args.workers, args.threads, log) as no_op_server,
-    ):
+    with servers(args, env, log) as (server, no_op_server):
         saturated, no_audit = saturation_passes(args, env, server, no_op_server, scratch / "run")
     for label, stats in (("audited", saturated), ("audit no-op", no_audit)):
         rec = stats["record"]
