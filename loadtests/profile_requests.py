@@ -9,6 +9,11 @@ Prints the median and p95 wall time and the median Python CPU time (less noisy o
 the SQL statements of each, and with --profile the top of a cProfile of that
 kind. A tool for finding where time goes between bench runs, not a bench:
 the figures that count are those of ``make bench``.
+
+    .venv/bin/python loadtests/profile_requests.py --instructions record --n 20
+
+counts the instructions per request with valgrind's callgrind instead (about two minutes): the same figure run after
+run, where timings on this shared machine drift by a third, so two versions of the code can be compared.
 """
 
 from __future__ import annotations
@@ -46,7 +51,18 @@ def main() -> None:
     parser.add_argument(
         "--phases", action="store_true", help="Median Python CPU of each phase: sign-in check, choke point, audit append, template."
     )
+    parser.add_argument(
+        "--instructions",
+        choices=["record", "search", "audit"],
+        default=None,
+        help="Instructions this process executes per request of that kind, counted by valgrind's callgrind: the same "
+        "figure run after run whatever else the machine is doing, for comparing two versions of the code (slow: "
+        "use a small --n).",
+    )
+    parser.add_argument("--only", choices=["record", "search", "audit"], default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.instructions:
+        return _count_instructions(args.instructions, args.n)
 
     import django
 
@@ -118,8 +134,16 @@ def main() -> None:
             round_trips.setdefault(len(statements), []).append((time.perf_counter() - started) * 1000)
 
     for name, run in kinds.items():
+        if args.only and name != args.only:
+            continue
+        random.seed(0)  # the same people each run, for --instructions
         for _ in range(20):
             run()
+        if args.only:
+            os.getppid()  # callgrind zeroes its counts here (see _count_instructions)
+            for _ in range(args.n):
+                run()
+            os._exit(0)  # callgrind writes the counts since the mark; nothing after the loop is counted
         times, cpu, queries = [], [], []
         round_trips.clear()
         profiler = cProfile.Profile() if args.profile == name else None
@@ -152,6 +176,36 @@ def main() -> None:
             stats.sort_stats("tottime").print_stats(25)
             if os.environ.get("MAIS_PROFILE_DUMP"):
                 stats.dump_stats(os.environ["MAIS_PROFILE_DUMP"])
+
+
+def _count_instructions(kind: str, n: int) -> None:
+    """Run this script under callgrind for ``n`` requests of ``kind`` and print the instructions per request.
+
+    Only the requests are counted: sign-in and 20 warm-up requests run first, then the script calls getppid(), where
+    callgrind zeroes its counters (--zero-before), and exits straight after the last request. The database server's
+    work is not counted (another process), only this one's: Python, Django, the driver's side of each query.
+    """
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "callgrind.out"
+        command = [
+            "valgrind",
+            "--tool=callgrind",
+            "--zero-before=getppid",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            __file__,
+            "--only",
+            kind,
+            "--n",
+            str(n),
+        ]
+        subprocess.run(command, check=True, stderr=subprocess.DEVNULL)  # noqa: S603
+        totals = next(line for line in out.read_text().splitlines() if line.startswith(("totals:", "summary:")))
+    total = int(totals.split()[1])
+    print(f"{kind}: {total / n / 1e6:.2f} million instructions per request (callgrind, {n} requests)")
 
 
 def _time_phases(phase_cpu: dict[str, list[float]]) -> None:
