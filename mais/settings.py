@@ -240,7 +240,7 @@ _REDIS_URL = env_str("MAIS_REDIS_URL")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "shared": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _REDIS_URL}
+        {"BACKEND": "mais.cache.RedisCache", "LOCATION": _REDIS_URL}  # Django's, keeping its client (mais/cache.py)
         if _REDIS_URL
         else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "mais_shared_cache"}
     ),
