@@ -154,16 +154,18 @@ class SearchNotAllowed(Exception):
         super().__init__(message)
 
 
-@dataclass(frozen=True)
-class Provenance:
+class Provenance(NamedTuple):
+    """Who last changed an item, and when. A NamedTuple like ``ItemView``, for the same reason: one per item."""
+
     agency: str
     person: str
     changed_at: dt.datetime
 
 
-@dataclass(frozen=True)
-class Freshness:
-    """When an item was last reviewed (changed or confirmed still accurate), against the limit for its section."""
+class Freshness(NamedTuple):
+    """When an item was last reviewed (changed or confirmed still accurate), against the limit for its section.
+
+    A NamedTuple like ``ItemView``: a record page builds one per item."""
 
     reviewed_at: dt.datetime | None
     limit_days: int
