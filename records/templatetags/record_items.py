@@ -15,6 +15,7 @@ Rules and reasons:
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django import template
@@ -22,9 +23,9 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
+from mais.markup import ID_MARKER, id_link
 from mais.markup import built as _safe
 from mais.markup import escape as _e
-from mais.markup import id_link
 from mais.markup import when as _when
 
 register = template.Library()
@@ -50,9 +51,15 @@ def _provenance(item: Any, subject_id: Any) -> str:
         return ""
     history = ""
     if subject_id is not None:
-        url = reverse("item-history", args=[subject_id, item.code])
+        url = _history_url(item.code).replace(ID_MARKER, str(subject_id))
         history = f' · <a class="govuk-link" href="{_e(url)}">History<span class="govuk-visually-hidden"> of {_e(item.label)}</span></a>'
     return f'<span class="mais-provenance">Updated {_e(_when(p.changed_at, "j M Y H:i"))} by {_e(p.person)}, {_e(p.agency)}{history}</span>'
+
+
+@functools.lru_cache(maxsize=256)
+def _history_url(code: str) -> str:
+    """The item's history URL with a placeholder subject id: one ``reverse`` per item code, not one per item shown."""
+    return reverse("item-history", args=[ID_MARKER, code])
 
 
 def _freshness(item: Any) -> str:
@@ -86,11 +93,15 @@ def item_value(context: template.Context, item: Any) -> SafeString:
 
 
 def _why(item: Any) -> str:
-    why = item.why
-    if not why:
-        return ""
+    return _why_html(item.why, item.withheld) if item.why else ""
+
+
+# The markup depends only on the explanation and whether the item is withheld, and a record page's forty items share
+# a handful of explanations (the same rule, roles and lawful basis), as do pages after it: built once, not per item.
+@functools.lru_cache(maxsize=1024)
+def _why_html(why: Any, withheld: bool) -> str:
     lines = "".join(f'<p class="govuk-body-s govuk-!-margin-bottom-1">{_e(line)}</p>' for line in why.lines)
-    question = "Why is this not shared?" if item.withheld else "Why can I see this?"
+    question = "Why is this not shared?" if withheld else "Why can I see this?"
     return (
         f'\n<details class="govuk-details govuk-!-margin-bottom-0 mais-item-help mais-no-print" data-why="{_e(why.rule)}">'
         f'<summary class="govuk-details__summary"><span class="govuk-details__summary-text">{question}</span></summary>\n'
@@ -101,14 +112,21 @@ def _why(item: Any) -> str:
 def _section_rows(section: Any, subject_id: Any) -> str:
     """Every row of a record page section: label with its definition, value, and "Why can I see this?"."""
     rows = (
-        f'<div class="govuk-summary-list__row" data-item="{_e(item.code)}"><dt class="govuk-summary-list__key">{_e(item.label)}\n'
-        '<details class="govuk-details govuk-!-margin-bottom-0 mais-item-help"><summary class="govuk-details__summary">'
-        '<span class="govuk-details__summary-text">Definition</span></summary>'
-        f'<div class="govuk-details__text govuk-body-s">{_e(item.help_text)}</div></details>\n'
-        f'</dt><dd class="govuk-summary-list__value">{_value(item, subject_id)}{_why(item)}</dd></div>'
-        for item in section.items
+        f"{_row_head(item.code, item.label, item.help_text)}{_value(item, subject_id)}{_why(item)}</dd></div>" for item in section.items
     )
     return "\n".join(rows)
+
+
+@functools.lru_cache(maxsize=256)
+def _row_head(code: str, label: str, help_text: str) -> str:
+    """A row's label and definition, the same on every record page: escaped once per item, not once per page."""
+    return (
+        f'<div class="govuk-summary-list__row" data-item="{_e(code)}"><dt class="govuk-summary-list__key">{_e(label)}\n'
+        '<details class="govuk-details govuk-!-margin-bottom-0 mais-item-help"><summary class="govuk-details__summary">'
+        '<span class="govuk-details__summary-text">Definition</span></summary>'
+        f'<div class="govuk-details__text govuk-body-s">{_e(help_text)}</div></details>\n'
+        '</dt><dd class="govuk-summary-list__value">'
+    )
 
 
 @register.simple_tag

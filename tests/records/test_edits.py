@@ -265,6 +265,8 @@ def test_value_history_is_shown_only_to_those_who_may_read_the_item(morgan_mh, p
     )
     mh = client_for(morgan_mh)
     give_purpose(mh, subject.id)
+    record_page = mh.get(f"/records/{subject.id}/").content.decode()
+    assert f'href="/records/{subject.id}/history/mental_health.medication/">History' in record_page
     html = mh.get(f"/records/{subject.id}/history/mental_health.medication/").content.decode()
     assert "Olanzapine — 5 mg — daily" in html and "Olanzapine — 10 mg — daily" in html
     assert AuditEvent.objects.filter(event="record.history", actor=morgan_mh, items=["mental_health.medication"]).exists()
