@@ -209,13 +209,24 @@ def _result_rows(row: Any) -> str:
         if code in ("identity.family_name", "identity.given_names"):
             continue
         if item.withheld:
-            value = f'<span class="mais-withheld">{_e(item.marker)}</span>'
+            value = _withheld_marker(item.marker)
         elif item.recorded:
             value = _e("; ".join(item.lines))
         else:
             value = "Not recorded"
-        cells.append(
-            f'<div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">{_e(item.label)}</dt>'
-            f'<dd class="govuk-summary-list__value">{value}</dd></div>'
-        )
+        cells.append(f"{_result_row_head(item.label)}{value}</dd></div>")
     return "\n".join(cells)
+
+
+# A search page shows up to fifty people with the same few summary items: their labels and the withheld markers
+# are escaped once, not once per person (about half of the page's escapes, issue 6).
+@functools.lru_cache(maxsize=256)
+def _result_row_head(label: str) -> str:
+    return (
+        f'<div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">{_e(label)}</dt><dd class="govuk-summary-list__value">'
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _withheld_marker(marker: str) -> str:
+    return f'<span class="mais-withheld">{_e(marker)}</span>'
