@@ -1,0 +1,62 @@
+"""The audit append binds each field as Django would (audit.models._append_sql's preparers)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from django.db import connection
+from django.utils.translation import gettext_lazy
+
+from audit.models import AuditEvent, _append_sql
+
+pytestmark = pytest.mark.django_db
+
+
+def _events() -> list[AuditEvent]:
+    full = AuditEvent(
+        event="record.view",
+        outcome="ok",
+        action=3,
+        object_pk=str(uuid.UUID(int=7)),
+        object_repr=gettext_lazy("A lazy string"),
+        actor_username="priya.police",
+        roles="police_officer",
+        agency="Test Constabulary",
+        subject_id=uuid.UUID(int=7),
+        items=["identity.family_name", "risk.violence_level", gettext_lazy("risk.suicide_level")],
+        purpose_code="custody_detention",
+        purpose_text="Custody record 123 <b>&",
+        lawful_basis="consent",
+        request_id="abc",
+        remote_addr="127.0.0.1",
+        additional_data={"results": [str(uuid.UUID(int=7))], "withheld": 5},
+        changes={"risk.violence_level": ["low", "high"]},
+        timestamp=dt.datetime(2026, 11, 30, 3, 0, tzinfo=dt.UTC),
+    )
+    empty = AuditEvent(event="login.password", items=[], additional_data=None, changes=None)
+    numbers = AuditEvent(event="x", object_pk=12345, actor_username=678, items=(1, 2))  # not strings: bound as strings
+    return [full, empty, numbers]
+
+
+@pytest.mark.parametrize("index", range(3))
+def test_every_field_is_bound_as_django_binds_it(index: int) -> None:
+    event = _events()[index]
+    _sql, fields, preparers = _append_sql()
+    for field, prepare in zip(fields, preparers, strict=True):
+        value = field.pre_save(event, add=True)
+        assert _comparable(prepare(value)) == _comparable(field.get_db_prep_save(value, connection)), field.name
+
+
+def _comparable(bound: object) -> tuple[str, str]:
+    """The bound value's type and contents (a JSON field binds an adapter object, compared by what it adapts)."""
+    return type(bound).__name__, repr(getattr(bound, "adapted", bound))
+
+
+def test_the_item_codes_take_the_direct_path() -> None:
+    """Otherwise the comparison above would compare Django with itself for the field that matters."""
+    _sql, fields, preparers = _append_sql()
+    prepare = dict(zip([f.name for f in fields], preparers, strict=True))
+    assert prepare["items"].__name__ == "_as_texts"
+    assert prepare["actor_username"].__name__ == "_as_text"
