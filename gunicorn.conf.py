@@ -19,3 +19,5 @@ accesslog = os.environ.get("MAIS_ACCESS_LOG", "-")
 errorlog = os.environ.get("MAIS_ERROR_LOG", "-")
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
 forwarded_allow_ips = os.environ.get("MAIS_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The same access log lines, with only the fields the format names worked out per request (mais/accesslog.py).
+logger_class = "mais.accesslog.AccessLogger"
