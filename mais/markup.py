@@ -9,12 +9,13 @@ more than the rest of the page at several hundred calls per page (issue 6).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 from collections.abc import Callable
 from typing import Any
 
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import dateformat, dates, timezone
 from django.utils.safestring import SafeString
 
 
@@ -30,10 +31,34 @@ def built(markup: str) -> SafeString:
 
 
 def when(value: dt.datetime, pattern: str) -> str:
-    """As the ``date`` filter shows it: in the current time zone."""
+    """As the ``date`` filter shows it: in the current time zone.
+
+    The two patterns the hot tags use (an audit row's time, an item's last change) are written directly: Django's
+    ``dateformat`` took 26 µs a call, so 1.3 ms for an auditor's page of fifty events and as much for a record page
+    whose forty items all show who changed them last (issue 6). The test compares both ways over a year of times.
+    """
     if timezone.is_aware(value):
         value = timezone.localtime(value)
-    return dateformat.format(value, pattern)
+    direct = _DIRECT_PATTERNS.get(pattern)
+    return direct(value) if direct is not None else dateformat.format(value, pattern)
+
+
+@functools.cache
+def _months() -> tuple[str, ...]:
+    """Django's three-letter month names ("M"), as its ``dateformat`` writes them (the service is in English only:
+    USE_I18N is off, so they never change while the process runs)."""
+    return tuple(str(dates.MONTHS_3[month]).title() for month in range(1, 13))
+
+
+def _day_month_year(value: dt.datetime) -> str:
+    return f"{value.day} {_months()[value.month - 1]} {value.year:04d}"
+
+
+_DIRECT_PATTERNS: dict[str, Callable[[dt.datetime], str]] = {
+    "j M Y H:i:s": lambda v: f"{_day_month_year(v)} {v.hour:02d}:{v.minute:02d}:{v.second:02d}",
+    "j M Y H:i": lambda v: f"{_day_month_year(v)} {v.hour:02d}:{v.minute:02d}",
+    "j M Y": _day_month_year,
+}
 
 
 ID_MARKER = "00000000-0000-0000-0000-000000000000"
