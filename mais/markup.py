@@ -61,11 +61,11 @@ _DIRECT_PATTERNS: dict[str, Callable[[dt.datetime], str]] = {
 }
 
 
-ID_MARKER = "00000000-0000-0000-0000-000000000000"
+_ID_MARKER = "00000000-0000-0000-0000-000000000000"
 
 
-def id_link(url_name: str) -> Callable[[Any], str]:
-    """``reverse(url_name, args=[id])`` for a page of rows at the cost of one ``reverse``: the URL is reversed once
-    with a placeholder id, and each row's id put in its place (a ``reverse`` per row cost more than the row)."""
-    pattern = reverse(url_name, args=[ID_MARKER])
-    return lambda value: pattern.replace(ID_MARKER, str(value))
+def id_link(url_name: str, *rest: Any) -> Callable[[Any], str]:
+    """``reverse(url_name, args=[id, *rest])`` for a page of rows at the cost of one ``reverse``: the URL is reversed
+    once with a placeholder id, and each row's id put in its place (a ``reverse`` per row cost more than the row)."""
+    pattern = reverse(url_name, args=[_ID_MARKER, *rest])
+    return lambda value: pattern.replace(_ID_MARKER, str(value))

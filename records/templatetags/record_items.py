@@ -16,6 +16,7 @@ Rules and reasons:
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from django import template
@@ -23,9 +24,9 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
-from mais.markup import ID_MARKER, id_link
 from mais.markup import built as _safe
 from mais.markup import escape as _e
+from mais.markup import id_link
 from mais.markup import when as _when
 
 register = template.Library()
@@ -51,15 +52,15 @@ def _provenance(item: Any, subject_id: Any) -> str:
         return ""
     history = ""
     if subject_id is not None:
-        url = _history_url(item.code).replace(ID_MARKER, str(subject_id))
+        url = _history_link(item.code)(subject_id)
         history = f' · <a class="govuk-link" href="{_e(url)}">History<span class="govuk-visually-hidden"> of {_e(item.label)}</span></a>'
     return f'<span class="mais-provenance">Updated {_e(_when(p.changed_at, "j M Y H:i"))} by {_e(p.person)}, {_e(p.agency)}{history}</span>'
 
 
 @functools.lru_cache(maxsize=256)
-def _history_url(code: str) -> str:
-    """The item's history URL with a placeholder subject id: one ``reverse`` per item code, not one per item shown."""
-    return reverse("item-history", args=[ID_MARKER, code])
+def _history_link(code: str) -> Callable[[Any], str]:
+    """The item's history link for any subject: one ``reverse`` per item code, not one per item shown."""
+    return id_link("item-history", code)
 
 
 def _freshness(item: Any) -> str:
