@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.forms.renderers import Jinja2
-from markupsafe import escape
+from markupsafe import escape  # as Jinja2 escapes (&#34; &#39;), not mais.markup.escape: the output must equal the templates'
 
 WIDGET_CLASSES = {
     forms.Textarea: "govuk-textarea",
