@@ -20,6 +20,7 @@ database, and ``verify_audit`` passes.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -126,7 +127,7 @@ class Load:
         started = time.monotonic()
         try:
             response = call()
-        except OSError:
+        except (OSError, http.client.HTTPException):  # refused, reset, or cut mid-answer by a killed worker
             self.tally.add(kind, 0, time.monotonic() - started)
             time.sleep(0.05)
             return 0
