@@ -1,11 +1,13 @@
 """gunicorn settings for production, from environment variables (the container's start command and CI use this file).
 
-Workers are processes, one request at a time each by default: enough of them (four per core) that the cores stay busy
-while some wait on PostgreSQL. Threads within a worker contend for Python's GIL, and a request that wants it back may
-wait up to the interpreter's switch interval (5 ms) behind another thread's work. Measured with make bench (30k, two
-cores, 2026-11-30): 3 workers x 4 threads gave search p50 17 ms, 6 x 2 15 ms, 8 x 1 12 ms, with app CPU per request
-5.42, 5.19 and 4.59 ms. The gthread worker even with one thread keeps connections alive (the sync worker closes each
-one). The access log records method, path, status and timing only; names and identifiers
+Workers are processes serving one request at a time (gunicorn's sync worker), eight per core, so the cores stay busy
+while some wait on PostgreSQL and a short request is not stuck behind a long one. Two things were measured against it
+with make bench on two cores (2026-11-30): threads within a worker contend for Python's GIL (a thread back from the
+database may wait up to the 5 ms switch interval); and the gthread worker, even with one thread, keeps accepting
+connections while busy, so a record view that lands on a worker running a search waits for it. Record view / search
+p95 at 1,000,000 people: 8 gthread workers x 1 thread 69 / 90 ms, 16 x 1 55 / 82 ms, 8 x 3 (0.5 ms switch interval)
+54 / 100 ms, 16 sync workers 43 / 83 ms. At 30,000: 3 x 4 threads (the old default) 28 / 43 ms, 16 sync 21 / 32 ms.
+With MAIS_THREADS above 1 the gthread worker is used. The access log records method, path, status and timing only; names and identifiers
 travel in POST bodies and never reach it.
 """
 
@@ -13,9 +15,9 @@ import multiprocessing
 import os
 
 bind = os.environ.get("MAIS_BIND", "0.0.0.0:8000")  # nosec B104: inside a container, behind a proxy
-workers = int(os.environ.get("MAIS_WORKERS", min(4 * multiprocessing.cpu_count(), 16)))
+workers = int(os.environ.get("MAIS_WORKERS", min(8 * multiprocessing.cpu_count(), 32)))
 threads = int(os.environ.get("MAIS_THREADS", "1"))
-worker_class = "gthread"
+worker_class = "sync" if threads == 1 else "gthread"
 timeout = int(os.environ.get("MAIS_REQUEST_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5

@@ -145,7 +145,7 @@ class Server:
             f"--bind=127.0.0.1:{self.port}",
             f"--workers={self.workers}",
             f"--threads={self.threads}",
-            "--worker-class=gthread",  # keeps connections alive (the sync worker closes each one), whatever the threads
+            "--worker-class=gthread" if self.threads > 1 else "--worker-class=sync",
             "--keep-alive=5",
             "--backlog=2048",
             "--error-logfile=-",
@@ -275,7 +275,7 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
         help="Rounds in which the audited and the no-op saturation passes alternate (each round measures duration/rounds s of each).",
     )
     # As gunicorn.conf.py on two cores (it says why one thread per worker).
-    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--out", type=Path, default=RESULTS)
