@@ -48,7 +48,7 @@ def shared_database_url(name: str | None = None) -> str:
 class AppServer:
     """Start on a free loopback port with ``env`` (production settings), wait for /health/, stop on exit."""
 
-    def __init__(self, env: dict[str, str], log: Path, *, workers: int = 1, threads: int = 2) -> None:
+    def __init__(self, env: dict[str, str], log: Path, *, workers: int = 1, threads: int = 1) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log
