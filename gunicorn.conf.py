@@ -7,8 +7,11 @@ database may wait up to the 5 ms switch interval); and the gthread worker, even 
 connections while busy, so a record view that lands on a worker running a search waits for it. Record view / search
 p95 at 1,000,000 people: 8 gthread workers x 1 thread 69 / 90 ms, 16 x 1 55 / 82 ms, 8 x 3 (0.5 ms switch interval)
 54 / 100 ms, 16 sync workers 43 / 83 ms. At 30,000: 3 x 4 threads (the old default) 28 / 43 ms, 16 sync 21 / 32 ms.
-With MAIS_THREADS above 1 the gthread worker is used. The access log records method, path, status and timing only; names and identifiers
-travel in POST bodies and never reach it.
+A sync worker closes each connection after its answer and must sit behind a buffering proxy (gunicorn's advice), as
+the app is deployed: behind the TLS-terminating proxy. With MAIS_THREADS above 1 the gthread worker is used.
+
+The access log records method, path, status and timing only; names and identifiers travel in POST bodies and never
+reach it.
 """
 
 import multiprocessing
