@@ -145,7 +145,7 @@ class Server:
             f"--bind=127.0.0.1:{self.port}",
             f"--workers={self.workers}",
             f"--threads={self.threads}",
-            "--worker-class=gthread" if self.threads > 1 else "--worker-class=sync",
+            "--worker-class=gthread",
             "--keep-alive=5",
             "--backlog=2048",
             "--error-logfile=-",
@@ -274,7 +274,7 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
         default=4,
         help="Rounds in which the audited and the no-op saturation passes alternate (each round measures duration/rounds s of each).",
     )
-    # As gunicorn.conf.py on two cores (it says why one thread per worker).
+    # As gunicorn.conf.py on two cores (it says why: one request thread per worker, gthread workers).
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--port", type=int, default=8765)
