@@ -6,9 +6,9 @@ run): threads within a worker contend for Python's GIL (a thread back from the d
 interval), so one thread: at 30,000 people search p95 43 ms with 3 workers x 4 threads (the old default), 36 with
 6 x 2, 29 with 8 x 1. A gthread worker keeps connections alive, but even with one thread it accepts connections while
 busy, so a record view that lands on a worker running a search waits for it; more workers make that rarer: record
-view p95 at 1,000,000 people 69 ms with 8 x 1, 55 and 51 with 16 x 1. gunicorn's sync worker takes connections only
+view p95 at 1,000,000 people 69 ms with 8 x 1, 55, 51 and 43 with 16 x 1. gunicorn's sync worker takes connections only
 when idle but closes each after its answer: 43, 62 and 63 ms with 16 of them, and 324-352 record views a second at
-saturation against 384-410. With MAIS_THREADS above 1 a worker serves that many requests at once.
+saturation against 384-445. With MAIS_THREADS above 1 a worker serves that many requests at once.
 
 The access log records method, path, status and timing only; names and identifiers travel in POST bodies and never
 reach it.
