@@ -33,7 +33,7 @@ def built(markup: str) -> SafeString:
 def when(value: dt.datetime, pattern: str) -> str:
     """As the ``date`` filter shows it: in the current time zone.
 
-    The two patterns the hot tags use (an audit row's time, an item's last change) are written directly: Django's
+    The patterns the hot tags use (an audit row's time, an item's last change, a date) are written directly: Django's
     ``dateformat`` took 26 µs a call, so 1.3 ms for an auditor's page of fifty events and as much for a record page
     whose forty items all show who changed them last (issue 6). The test compares both ways over a year of times.
     """
