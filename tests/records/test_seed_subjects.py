@@ -52,3 +52,23 @@ def test_count_must_be_positive(db):
 
     with pytest.raises(CommandError, match="at least 1"):
         call_command("seed_subjects", count=0)
+
+
+def test_a_pool_of_processes_makes_the_same_people_as_one(db):
+    """The same seed gives the same people (not ids) whatever the number of processes: each batch seeds its own generator."""
+    call_command("seed_subjects", count=250, batch=100, processes=2, seed=7, stdout=io.StringIO())
+    pooled = list(Subject.objects.order_by("nhs_number", "pnc_id").values_list("pnc_id", "family_name", "given_names", "date_of_birth"))
+    Subject.objects.all().delete()
+    call_command("seed_subjects", count=250, batch=100, processes=1, seed=7, stdout=io.StringIO())
+    alone = list(Subject.objects.order_by("nhs_number", "pnc_id").values_list("pnc_id", "family_name", "given_names", "date_of_birth"))
+    assert len(pooled) == 250
+    assert pooled == alone
+    assert len({name for _, name, _, _ in pooled}) > 50  # batches are not copies of each other
+    assert SubjectName.objects.filter(kind="current").count() == 250
+
+
+def test_batch_and_processes_must_be_positive(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--batch and --processes"):
+        call_command("seed_subjects", count=10, processes=0)
