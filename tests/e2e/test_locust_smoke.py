@@ -57,9 +57,43 @@ def test_every_scenario_runs_without_failures(live_server, tmp_path):
         assert int(stats.get(name, {}).get("Request Count", 0)) == 0, f"{name} counted in the steady state"
     # The CPU the window took, as make bench reports it per request: every part was seen working.
     cpu = json.loads((tmp_path / "cpu.json").read_text())
+    assert cpu["sign_in_failures"] == []
     assert 7 < cpu["end"]["wall"] - cpu["start"]["wall"] < 20
     for part in ("app", "database", "load generator"):
         assert cpu["end"][part] > cpu["start"][part] > 0, part
     # What the scenarios did is in the audit trail, under each virtual user's own account.
     actors = set(AuditEvent.objects.filter(event="record.view").values_list("actor_username", flat=True))
     assert {"lt-police-001", "lt-nurse-001", "lt-mh-001"} <= actors
+
+
+def test_a_failed_sign_in_is_reported_although_it_came_before_the_measured_window(live_server, tmp_path):
+    """Locust's figures are reset when the last user has signed in; a user who could not sign in must still count."""
+    call_command("seed_subjects", count=20, teams=1, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    users = tmp_path / "users.json"
+    call_command("seed_loadtest_users", police=1, nurses=1, mh=1, auditors=1, sample=10, out=users, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    data = json.loads(users.read_text())
+    nurse = next(u for u in data["users"] if u["role"] == "custody_nurse")
+    nurse["totp_secret"] = "A" * 32  # a code from the wrong key: the code step fails
+    users.write_text(json.dumps(data))
+    locust = shutil.which("locust", path=str(Path(sys.executable).parent))
+    assert locust
+    env = {
+        **os.environ,
+        "MAIS_LOADTEST_USERS": str(users),
+        "MAIS_LOADTEST_PUBLIC_SCHEME": "http",
+        "MAIS_LOADTEST_SMOKE": "1",
+        "MAIS_LOADTEST_MEASURE_SECONDS": "3",
+        "MAIS_LOADTEST_CPU_JSON": str(tmp_path / "cpu.json"),
+        "MAIS_LOADTEST_SERVER_PID": str(os.getpid()),
+        "MAIS_LOADTEST_SIGN_IN_ATTEMPTS": "1",
+    }
+    command = [locust, "-f", "loadtests/locustfile.py", "--headless", "--only-summary", "-u", "4", "-r", "4", "-t", "60s"]
+    command += ["--host", live_server.url, "--csv", str(tmp_path / "smoke"), "--loglevel", "WARNING", "--exit-code-on-error", "0"]
+    run = subprocess.run(command, cwd=ROOT, env=env, check=True, timeout=90, capture_output=True, text=True)  # noqa: S603
+    failures = json.loads((tmp_path / "cpu.json").read_text())["sign_in_failures"]
+    assert failures == [f"{nurse['username']} (attempt 1): code step answered 200 at {live_server.url}/login/verify/"], run.stdout
+    assert "sign-in failed" in run.stdout
+    # The nurse sent nothing after failing to sign in, so the steady state holds no requests of hers.
+    with open(tmp_path / "smoke_stats.csv", newline="") as handle:
+        stats = {row["Name"]: row for row in csv.DictReader(handle)}
+    assert stats["Aggregated"]["Failure Count"] == "0"
