@@ -233,6 +233,7 @@ def locust(
             if row["name"] in stats:
                 # Successful requests over the whole run, ramp included (this counter is not reset with the stats).
                 stats[row["name"]]["ok_whole_run"] = float(row["requests"] or 0)
+                stats[row["name"]]["unanswered_whole_run"] = float(row.get("unanswered") or 0)
                 stats[row["name"]]["queries"] = float(row["mean_queries"] or 0)
                 stats[row["name"]]["max_queries"] = float(row["max_queries"] or 0)
                 stats[row["name"]]["choke"] = float(row["mean_choke_point_queries"] or 0)
@@ -268,7 +269,13 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=30_000)
     parser.add_argument("--users", type=int, default=150)
-    parser.add_argument("--spawn-rate", type=float, default=3, help="Sign-ins per second while ramping up (each hashes a password).")
+    parser.add_argument(
+        "--spawn-rate",
+        type=float,
+        default=1,
+        help="Sign-ins per second while ramping up. Each hashes a password (PBKDF2, 0.64 s of CPU on a 2 GHz core): at 3 a "
+        "second, two such cores fell so far behind that one sign-in attempt in six waited past Locust's 60 s timeout.",
+    )
     parser.add_argument("--duration", type=int, default=120, help="Seconds of the mixed run, after all users have signed in.")
     parser.add_argument("--saturation-users", type=int, default=16)
     parser.add_argument("--saturation-duration", type=int, default=60, help="Seconds measured of each saturation pass, over all rounds.")
@@ -392,6 +399,10 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
     sign_ins = sum(p["Aggregated"].get("sign-in failures", 0.0) for p in (mixed, saturated, no_audit))
     views_ok = sum(mixed[n].get("ok_whole_run", 0) for n in VIEW_NAMES if n in mixed)
     searches_ok = mixed["search"].get("ok_whole_run", 0)
+    # A request Locust gave up on (no answer) may still have been served and audited by the server: it is the one
+    # way a run can have more events than answered requests, never fewer.
+    views_unanswered = sum(mixed[n].get("unanswered_whole_run", 0) for n in VIEW_NAMES if n in mixed)
+    searches_unanswered = mixed["search"].get("unanswered_whole_run", 0)
     sat_rps = saturated["record"]["rps"]
     sat_rps_noaudit = no_audit["record"]["rps"]
     audit_cost = max(0.0, 1 - sat_rps / sat_rps_noaudit) if sat_rps_noaudit else 1.0
@@ -416,18 +427,8 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
         ),
         ("audit hash chain intact after the run", chain_message[:80], "OK", chain_ok),
         ("audit cost at saturation", f"{audit_cost:.0%}", f"<= {AUDIT_COST_MAX:.0%}", audit_cost <= AUDIT_COST_MAX),
-        (
-            "record views = record.view audit events",
-            f"{views_ok:.0f} / {audited.get('record.view', 0)}",
-            "equal",
-            views_ok == audited.get("record.view", 0),
-        ),
-        (
-            "searches = search audit events",
-            f"{searches_ok:.0f} / {audited.get('search', 0)}",
-            "equal",
-            searches_ok == audited.get("search", 0),
-        ),
+        events_check("record views", "record.view", views_ok, views_unanswered, audited.get("record.view", 0)),
+        events_check("searches", "search", searches_ok, searches_unanswered, audited.get("search", 0)),
     ]
     report = render(args, results, seeding, mixed, saturated, no_audit, sql_p50, explained["ms"], checks, stem)
     path = args.out / f"{stem}.md"
@@ -486,6 +487,22 @@ def saturation_passes(
             segments[label].append(stats)
             say(f"  round {round_number}, {label}: {stats['record']['rps']:.1f} record views/s; {cpu_line(stats['CPU'])}")
     return merge_rounds(segments["audited"]), merge_rounds(segments["no-op"])
+
+
+def events_check(label: str, event: str, answered: float, unanswered: float, events: int) -> tuple[str, str, str, bool]:
+    """Cross-check (a): every answered request has its audit event, and no event lacks a request.
+
+    Equal when every request was answered; when Locust gave up on some (no answer), the events may exceed the answered
+    requests by at most that many: those the server served after the client had stopped waiting.
+    """
+    if not unanswered:
+        return (f"{label} = {event} audit events", f"{answered:.0f} / {events}", "equal", answered == events)
+    return (
+        f"{label} <= {event} audit events <= {label} + unanswered",
+        f"{answered:.0f} <= {events} <= {answered:.0f} + {unanswered:.0f}",
+        "within",
+        answered <= events <= answered + unanswered,
+    )
 
 
 def merge_rounds(rounds: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:

@@ -83,6 +83,8 @@ SIGN_IN_ATTEMPTS = int(os.environ.get("MAIS_LOADTEST_SIGN_IN_ATTEMPTS") or 3)
 TOTP_STEP = 30
 # requests, total and most queries per request, total and most inside the choke point
 _queries: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+# Requests that got no answer at all, over the whole run (like _queries, not reset with the statistics).
+_abandoned: dict[str, int] = defaultdict(int)
 
 
 def _account(role: str) -> dict[str, Any]:
@@ -151,6 +153,9 @@ def _cpu_seconds() -> dict[str, float]:
 
 @events.request.add_listener
 def _count_queries(name: str, response: Any = None, exception: Any = None, **_: Any) -> None:
+    if exception is not None and (response is None or not response.status_code):
+        # No answer came (a timeout, a reset): the server may still have served the request and audited it.
+        _abandoned[name] += 1
     headers = response.headers if response is not None and response.headers else {}
     whole, choke = headers.get("X-Query-Count"), headers.get("X-Disclosure-Query-Count")
     if whole is not None and exception is None:
@@ -169,9 +174,13 @@ def _write_queries(**_: Any) -> None:
         return
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["name", "requests", "mean_queries", "max_queries", "mean_choke_point_queries", "max_choke_point_queries"])
-        for name, (n, total, most, choke, choke_most) in sorted(_queries.items()):
-            writer.writerow([name, n, f"{total / n:.2f}" if n else "", most, f"{choke / n:.2f}" if n else "", choke_most])
+        writer.writerow(
+            ["name", "requests", "mean_queries", "max_queries", "mean_choke_point_queries", "max_choke_point_queries", "unanswered"]
+        )
+        for name in sorted(set(_queries) | set(_abandoned)):
+            n, total, most, choke, choke_most = _queries[name]
+            row = [name, n, f"{total / n:.2f}" if n else "", most, f"{choke / n:.2f}" if n else "", choke_most, _abandoned[name]]
+            writer.writerow(row)
 
 
 class _FormFields(HTMLParser):

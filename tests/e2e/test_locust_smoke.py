@@ -55,6 +55,12 @@ def test_every_scenario_runs_without_failures(live_server, tmp_path):
     # have failed every request after it).
     for name in ("login", "login: code", "purpose"):
         assert int(stats.get(name, {}).get("Request Count", 0)) == 0, f"{name} counted in the steady state"
+    # Over the whole run, requests that got no answer are counted by kind (the test server sends no query counts,
+    # so only such rows could appear here): none.
+    with open(tmp_path / "queries.csv", newline="") as handle:
+        reader = csv.DictReader(handle)
+        assert "unanswered" in (reader.fieldnames or [])
+        assert all(row["unanswered"] == "0" for row in reader)
     # The CPU the window took, as make bench reports it per request: every part was seen working.
     cpu = json.loads((tmp_path / "cpu.json").read_text())
     assert cpu["sign_in_failures"] == []
