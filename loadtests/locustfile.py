@@ -79,7 +79,7 @@ _signed_in = [0]
 # Sign-ins happen before the measured window, whose reset would hide their failures: each failed attempt is kept
 # here and written with the window's CPU figures, and the bench counts them as failed requests.
 _sign_in_failures: list[str] = []
-SIGN_IN_ATTEMPTS = int(os.environ.get("MAIS_LOADTEST_SIGN_IN_ATTEMPTS") or 3)
+SIGN_IN_ATTEMPTS = max(1, int(os.environ.get("MAIS_LOADTEST_SIGN_IN_ATTEMPTS") or 3))
 TOTP_STEP = 30
 # requests, total and most queries per request, total and most inside the choke point
 _queries: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
