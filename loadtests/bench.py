@@ -238,15 +238,16 @@ def locust(
                 stats[row["name"]]["max_queries"] = float(row["max_queries"] or 0)
                 stats[row["name"]]["choke"] = float(row["mean_choke_point_queries"] or 0)
                 stats[row["name"]]["max_choke"] = float(row["max_choke_point_queries"] or 0)
-    stats["CPU"] = cpu_use(Path(f"{prefix}_cpu.json"), stats["Aggregated"]["requests"])
+    window = json.loads(Path(f"{prefix}_cpu.json").read_text())
+    stats["CPU"] = cpu_use(window, stats["Aggregated"]["requests"])
     # Failed sign-in attempts came before the measured window (whose reset drops them from the CSV): counted here.
-    failed_sign_ins = json.loads(Path(f"{prefix}_cpu.json").read_text()).get("sign_in_failures", [])
+    failed_sign_ins = window.get("sign_in_failures", [])
     stats["Aggregated"]["sign-in failures"] = float(len(failed_sign_ins))
     stats["Aggregated"]["failures"] += len(failed_sign_ins)
     return stats
 
 
-def cpu_use(path: Path, requests: float) -> dict[str, float]:
+def cpu_use(window: dict[str, Any], requests: float) -> dict[str, float]:
     """CPU milliseconds per request and share of the machine's cores, of the app, the database and Locust, over the
     measured window (the locustfile reads /proc at its start and end).
 
@@ -254,7 +255,6 @@ def cpu_use(path: Path, requests: float) -> dict[str, float]:
     than throughput: on the shared test VM the same code took 10.2 and 13.9 ms of app CPU per request twenty minutes
     apart, as the machine's own speed changed (issue 6).
     """
-    window = json.loads(path.read_text())
     start, end = window["start"], window["end"]
     seconds = end["wall"] - start["wall"]
     use: dict[str, float] = {"seconds": seconds}

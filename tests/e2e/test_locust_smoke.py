@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from django.core.management import call_command
 
@@ -22,10 +23,11 @@ from audit.models import AuditEvent
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_every_scenario_runs_without_failures(live_server, tmp_path):
-    call_command("seed_subjects", count=60, teams=2, stdout=open(os.devnull, "w"))  # noqa: SIM115
-    users = tmp_path / "users.json"
-    call_command("seed_loadtest_users", police=3, nurses=1, mh=1, auditors=1, sample=40, out=users, stdout=open(os.devnull, "w"))  # noqa: SIM115
+def run_locust(
+    live_server: Any, tmp_path: Path, users: Path, *, measure_seconds: int, limit_seconds: int, **extra_env: str
+) -> subprocess.CompletedProcess[str]:
+    """The smoke scenarios, one virtual user each, against the test server; files go to ``tmp_path`` (smoke_*.csv,
+    queries.csv, cpu.json)."""
     locust = shutil.which("locust", path=str(Path(sys.executable).parent))
     assert locust, "locust is in requirements/dev.lock"
     env = {
@@ -35,15 +37,23 @@ def test_every_scenario_runs_without_failures(live_server, tmp_path):
         "MAIS_LOADTEST_SMOKE": "1",
         "MAIS_LOADTEST_QUERIES_CSV": str(tmp_path / "queries.csv"),
         # As make bench measures: figures from the moment the last user has signed in, for this long, then stop.
-        "MAIS_LOADTEST_MEASURE_SECONDS": "8",
+        "MAIS_LOADTEST_MEASURE_SECONDS": str(measure_seconds),
         # The live server is a thread of this process: its CPU is the "app" part of the bench's CPU per request.
         "MAIS_LOADTEST_CPU_JSON": str(tmp_path / "cpu.json"),
         "MAIS_LOADTEST_SERVER_PID": str(os.getpid()),
+        **extra_env,
     }
-    command = [locust, "-f", "loadtests/locustfile.py", "--headless", "--only-summary", "-u", "4", "-r", "4", "-t", "80s"]
+    command = [locust, "-f", "loadtests/locustfile.py", "--headless", "--only-summary", "-u", "4", "-r", "4", "-t", f"{limit_seconds}s"]
     command += ["--host", live_server.url, "--csv", str(tmp_path / "smoke"), "--loglevel", "WARNING", "--exit-code-on-error", "0"]
+    return subprocess.run(command, cwd=ROOT, env=env, check=True, timeout=limit_seconds + 40, capture_output=True, text=True)  # noqa: S603
+
+
+def test_every_scenario_runs_without_failures(live_server, tmp_path):
+    call_command("seed_subjects", count=60, teams=2, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    users = tmp_path / "users.json"
+    call_command("seed_loadtest_users", police=3, nurses=1, mh=1, auditors=1, sample=40, out=users, stdout=open(os.devnull, "w"))  # noqa: SIM115
     started = time.monotonic()
-    subprocess.run(command, cwd=ROOT, env=env, check=True, timeout=120)  # noqa: S603
+    run_locust(live_server, tmp_path, users, measure_seconds=8, limit_seconds=80)
     assert time.monotonic() - started < 60, "the run did not stop itself after the measured seconds"
     with open(tmp_path / "smoke_stats.csv", newline="") as handle:
         stats = {row["Name"]: row for row in csv.DictReader(handle)}
@@ -81,21 +91,7 @@ def test_a_failed_sign_in_is_reported_although_it_came_before_the_measured_windo
     nurse = next(u for u in data["users"] if u["role"] == "custody_nurse")
     nurse["totp_secret"] = "A" * 32  # a code from the wrong key: the code step fails
     users.write_text(json.dumps(data))
-    locust = shutil.which("locust", path=str(Path(sys.executable).parent))
-    assert locust
-    env = {
-        **os.environ,
-        "MAIS_LOADTEST_USERS": str(users),
-        "MAIS_LOADTEST_PUBLIC_SCHEME": "http",
-        "MAIS_LOADTEST_SMOKE": "1",
-        "MAIS_LOADTEST_MEASURE_SECONDS": "3",
-        "MAIS_LOADTEST_CPU_JSON": str(tmp_path / "cpu.json"),
-        "MAIS_LOADTEST_SERVER_PID": str(os.getpid()),
-        "MAIS_LOADTEST_SIGN_IN_ATTEMPTS": "1",
-    }
-    command = [locust, "-f", "loadtests/locustfile.py", "--headless", "--only-summary", "-u", "4", "-r", "4", "-t", "60s"]
-    command += ["--host", live_server.url, "--csv", str(tmp_path / "smoke"), "--loglevel", "WARNING", "--exit-code-on-error", "0"]
-    run = subprocess.run(command, cwd=ROOT, env=env, check=True, timeout=90, capture_output=True, text=True)  # noqa: S603
+    run = run_locust(live_server, tmp_path, users, measure_seconds=3, limit_seconds=60, MAIS_LOADTEST_SIGN_IN_ATTEMPTS="1")
     failures = json.loads((tmp_path / "cpu.json").read_text())["sign_in_failures"]
     assert failures == [f"{nurse['username']} (attempt 1): code step answered 200 at {live_server.url}/login/verify/"], run.stdout
     assert "sign-in failed" in run.stdout
