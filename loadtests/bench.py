@@ -46,6 +46,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from loadtests.autovacuum import StandIn  # noqa: E402 (the repository root must be importable first)
+
 VENV_BIN = Path(sys.executable).parent
 RESULTS = ROOT / "loadtests" / "results"
 WORK = ROOT / "var" / "bench"
@@ -87,7 +90,6 @@ def database_url(size: int) -> tuple[str, Any]:
     given = os.environ.get("DATABASE_URL")
     holder = None
     if given:
-        sys.path.insert(0, str(ROOT))
         from mais.env import parse_database_url
 
         db = parse_database_url(given)
@@ -95,7 +97,6 @@ def database_url(size: int) -> tuple[str, Any]:
         auth = f"{db['USER']}:{db['PASSWORD']}@" if db["PASSWORD"] else f"{db['USER']}@"
         url = f"postgres://{auth}{db['HOST']}:{base['port']}/{name}"
     else:
-        sys.path.insert(0, str(ROOT))
         from mais.embedded_db import ensure_embedded_database
 
         holder = ensure_embedded_database(ROOT / "var")
@@ -363,7 +364,7 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
 
     if args.saturation_only:
         return saturation_only(args, env, log)
-    with servers(args, env, log) as (server, no_op_server):
+    with servers(args, env, log) as (server, no_op_server), autovacuum_stand_in(url) as stand_in:
         window = sql(env, "SELECT now()")[0][0]
         ramp = int(args.users / args.spawn_rate) + 1
         say(f"mixed run: {args.users} users, a {ramp} s sign-in ramp, then {args.duration} s measured from the last sign-in")
@@ -380,6 +381,7 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
             )
         )
         saturated, no_audit = saturation_passes(args, env, server, no_op_server, args.out / stem)
+    results["stand_in"] = stand_in.done
     say("verifying the audit hash chain after concurrent writing")
     chain = subprocess.run(  # noqa: S603 (our own manage.py)
         [sys.executable, "manage.py", "verify_audit"], cwd=ROOT, env=env, text=True, capture_output=True
@@ -437,6 +439,13 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
     missed = [name for name, _, _, ok in checks if not ok]
     say(f"written {path}; " + (f"MISSED: {', '.join(missed)}" if missed else "every target met"))
     return 1 if missed else 0
+
+
+def autovacuum_stand_in(url: str) -> StandIn:
+    """Autovacuum's work during the runs where the server has it off (loadtests/autovacuum.py says why)."""
+    import psycopg2
+
+    return StandIn(lambda: psycopg2.connect(url), say)
 
 
 @contextlib.contextmanager
@@ -539,7 +548,7 @@ def saturation_only(args: argparse.Namespace, env: dict[str, str], log: Path) ->
     """The saturation passes with and without the audit insert, into a scratch folder."""
     scratch = WORK / "saturation-only"
     scratch.mkdir(exist_ok=True)
-    with servers(args, env, log) as (server, no_op_server):
+    with servers(args, env, log) as (server, no_op_server), autovacuum_stand_in(env["DATABASE_URL"]):
         saturated, no_audit = saturation_passes(args, env, server, no_op_server, scratch / "run")
     for label, stats in (("audited", saturated), ("audit no-op", no_audit)):
         rec = stats["record"]
@@ -557,6 +566,14 @@ def cpu_line(use: dict[str, float]) -> str:
 
 
 CPU_PARTS = ("app", "database", "load generator")
+
+
+def _counted(commands: list[str]) -> list[str]:
+    """``["ANALYZE t", "ANALYZE t", "VACUUM u"]`` as ``["ANALYZE t x2", "VACUUM u"]``, in first-run order."""
+    counts: dict[str, int] = {}
+    for command in commands:
+        counts[command] = counts.get(command, 0) + 1
+    return [f"{command} x{n}" if n > 1 else command for command, n in counts.items()]
 
 
 def render(
@@ -578,7 +595,14 @@ def render(
         f"Machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}, "
         f"{results['pg']}. App (gunicorn, {args.workers} workers x {args.threads} threads, production settings), database and "
         f"Locust all on this machine. Sessions and lockout counts in {results['sessions']}. Autovacuum {results['autovacuum']} "
-        "on this server; the bench runs VACUUM ANALYZE before measuring.",
+        "on this server; the bench runs VACUUM ANALYZE before measuring"
+        + (
+            ", and while it measures does autovacuum's work itself (loadtests/autovacuum.py): "
+            + (", ".join(_counted(results["stand_in"])) or "nothing was due")
+            + "."
+            if results["autovacuum"] != "on"
+            else "."
+        ),
         f"Mixed run: {args.users} users, each with its own account signed in with password and TOTP, think time 1.5-2.5 s, "
         f"{args.duration} s measured from the moment the last user finished signing in (spawned at {args.spawn_rate:g}/s; the "
         "figures are reset then, so the sign-ins, a password hash each, are not in the steady state). Saturation: "
