@@ -28,6 +28,7 @@ Steps, each printed as it runs:
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import csv
 import datetime as dt
@@ -570,10 +571,7 @@ CPU_PARTS = ("app", "database", "load generator")
 
 def _counted(commands: list[str]) -> list[str]:
     """``["ANALYZE t", "ANALYZE t", "VACUUM u"]`` as ``["ANALYZE t x2", "VACUUM u"]``, in first-run order."""
-    counts: dict[str, int] = {}
-    for command in commands:
-        counts[command] = counts.get(command, 0) + 1
-    return [f"{command} x{n}" if n > 1 else command for command, n in counts.items()]
+    return [f"{command} x{n}" if n > 1 else command for command, n in collections.Counter(commands).items()]
 
 
 def render(
