@@ -200,6 +200,14 @@ class SubjectName(models.Model):
                 condition=~models.Q(given_norm=models.F("given_first")),
                 name="subjectname_given_more",
             ),
+            # A surname's rows with more than one given name, with those run together: a full-name search compares them
+            # with a given name it was asked for, reading this index only (records.selectors._second_given_ids).
+            models.Index(
+                fields=["family_norm", "given_norm"],
+                include=["id"],
+                condition=~models.Q(given_norm=models.F("given_first")),
+                name="subjectname_family_more",
+            ),
             # Exact surname, in subject order, with the kind: the search's exact-surname tier reads it index-only.
             models.Index(fields=["family_norm", "subject_id"], include=["kind"], name="subjectname_family_exact"),
         ]

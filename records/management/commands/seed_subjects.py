@@ -49,6 +49,7 @@ SEARCH_INDEXES = (
     "subjectname_family_given",
     "subjectname_given_family",
     "subjectname_given_more",
+    "subjectname_family_more",
     "subjectname_family_exact",
     "subject_dob_idx",
     "subject_visibility_idx",
