@@ -74,7 +74,7 @@ def _second_given_ids(family: str, given: str) -> str:
     for "frank" at a million people), and probing each with each surname like the other word was two thirds of a
     full-name search's execution (issue 6, 2026-12-03: p50 21.6 ms, against 6.7 ms without those matches). Here the
     surname's rows with more than one given name are read from one index (subjectname_family_more, index-only) and
-    each one's run-together given names compared with the word: some 2,200 rows for the surnames like "Perry", 3 ms.
+    each one's run-together given names compared with the word: 2,243 rows for the surnames like "Perry", 3-5 ms.
     """
     return (
         "SELECT m.id FROM records_subjectname m WHERE m.given_norm <> m.given_first "  # fixed SQL fragments, values bound  # nosec B608
