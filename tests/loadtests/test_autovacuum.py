@@ -44,6 +44,16 @@ def _flush_stats(cursor) -> None:
     cursor.execute("SELECT 1")
 
 
+def _grow_the_audit_trail_past_its_analyze_threshold(cursor, tag: str) -> Thresholds:
+    """Clear what setting up the test database left due, then append more audit events than the ANALYZE threshold."""
+    limits = read_thresholds(cursor)
+    run_round(cursor, limits)
+    for n in range(int(limits.analyze_threshold) + 5):
+        audit_record(event="search", context=RequestContext(f"{tag}{n}"), about=Subject)
+    _flush_stats(cursor)
+    return limits
+
+
 def _modified_since_analyze(cursor, table: str) -> int:
     cursor.execute("SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = %s", [table])
     return cursor.fetchone()[0]
@@ -54,11 +64,7 @@ def test_a_round_analyzes_the_audit_trail_once_it_has_grown_past_the_threshold(t
         # Where the server runs autovacuum itself (the embedded PostgreSQL), it must not analyze this table mid-test.
         cursor.execute("ALTER TABLE audit_auditevent SET (autovacuum_enabled = false)")
         try:
-            limits = read_thresholds(cursor)
-            run_round(cursor, limits)  # whatever was due from setting up the test database
-            for n in range(int(limits.analyze_threshold) + 5):
-                audit_record(event="search", context=RequestContext(f"r{n}"), about=Subject)
-            _flush_stats(cursor)
+            limits = _grow_the_audit_trail_past_its_analyze_threshold(cursor, "r")
             assert _modified_since_analyze(cursor, "audit_auditevent") > limits.analyze_threshold
             done = run_round(cursor, limits)
             assert any(c.endswith("ANALYZE public.audit_auditevent") for c in done), done
@@ -74,11 +80,7 @@ def test_the_stand_in_works_only_where_the_servers_autovacuum_is_off(transaction
     with connection.cursor() as cursor:
         cursor.execute("SHOW autovacuum")
         server_runs_autovacuum = cursor.fetchone()[0] == "on"
-        run_round(cursor, read_thresholds(cursor))
-        limits = read_thresholds(cursor)
-        for n in range(int(limits.analyze_threshold) + 5):
-            audit_record(event="search", context=RequestContext(f"s{n}"), about=Subject)
-        _flush_stats(cursor)
+        _grow_the_audit_trail_past_its_analyze_threshold(cursor, "s")
     said: list[str] = []
     with StandIn(lambda: psycopg2.connect(**params), said.append, naptime=0.2) as stand_in:
         deadline = time.monotonic() + 10
