@@ -101,6 +101,21 @@ WSGI_APPLICATION = "mais.wsgi.application"
 
 TEMPLATES = [
     {
+        # The record, search and edit pages (jinja_templates/*.jinja), first so that they are found without a miss elsewhere;
+        # mais/jinja.py says why they are Jinja2.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [BASE_DIR / "jinja_templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "mais.jinja.environment",
+            "context_processors": [
+                "django.contrib.messages.context_processors.messages",
+                "mais.context_processors.navigation",
+            ],
+        },
+    },
+    {
         "BACKEND": "mais.templating.DjangoTemplates",  # Django's, freeing each page's context at once
         "NAME": "django",
         "DIRS": [BASE_DIR / "templates"],
@@ -113,7 +128,7 @@ TEMPLATES = [
                 "mais.context_processors.navigation",
             ],
         },
-    }
+    },
 ]
 
 # Form widgets drawn by Django's own Jinja2 widget templates, and each field's GOV.UK group (label, hint, errors) by

@@ -113,7 +113,7 @@ def search(request: HttpRequest) -> HttpResponseBase:
     new_outcomes = unseen_outcomes(who.user_id) if request.method == "GET" else 0
     return render(
         request,
-        "records/search.html",
+        "records/search.jinja",
         {"form": form, "results": results, "can_enrol": can_enrol(who), "can_export": _may_export(request), "new_outcomes": new_outcomes},
     )
 
@@ -150,7 +150,7 @@ def record(request: HttpRequest, subject_id: uuid.UUID) -> HttpResponse:
         return render(request, "errors/404.html", status=404)
     return render(
         request,
-        "records/record.html",
+        "records/record.jinja",
         {"record": view, "purpose": purpose, "purpose_label": label, "preview_roles": preview_roles, "following": view.following},
     )
 
@@ -175,7 +175,7 @@ def preview(request: HttpRequest, subject_id: uuid.UUID) -> HttpResponse:
         return render(request, "errors/404.html", status=404)
     return render(
         request,
-        "records/record.html",
+        "records/record.jinja",
         {"record": view, "purpose": purpose, "previewing": roles[role], "preview_roles": web.preview_roles()},
     )
 
@@ -227,7 +227,7 @@ def edit_section(request: HttpRequest, subject_id: uuid.UUID, section: str) -> H
             messages.success(request, f"{SECTION_LABELS[section]} saved.")
             return redirect(reverse("record", args=[subject_id]) + f"#section-{section}")
     current = next(s for s in view.sections if s.code == section)
-    return render(request, "records/edit.html", {"form": form, "record": view, "section": current, "conflict": conflict})
+    return render(request, "records/edit.jinja", {"form": form, "record": view, "section": current, "conflict": conflict})
 
 
 def _consent_input(form: ConsentForm) -> ConsentInput:

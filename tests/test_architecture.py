@@ -124,7 +124,7 @@ def test_only_the_data_layer_imports_subject_models():
 def test_templates_do_not_reach_into_models():
     """Templates receive view objects; a template calling a manager would be a query outside the choke point."""
     offences = []
-    for path in (ROOT / "templates").rglob("*.html"):
+    for path in [*(ROOT / "templates").rglob("*.html"), *(ROOT / "jinja_templates").rglob("*.jinja")]:
         text = path.read_text()
         for needle in (".objects", "_set.all", ".search_names", ".item_changes"):
             if needle in text:

@@ -1,10 +1,10 @@
-"""Disclosed items as HTML, for the record, edit and search pages.
+"""Disclosed items as HTML, for the record, edit and search pages (globals of their Jinja2 templates, mais.jinja).
 
 Rules and reasons:
 - These tags only format what the choke point already decided to show
   (``access.disclosure.ItemView``): they run no query and see no value the
   view object does not carry.
-- They are Python rather than template includes because the record page
+- They are Python rather than template loops because the record page
   shows every item of the dataset and a search page up to fifty people:
   rendering each item through an include with nested tags cost more than the
   disclosure itself (issue 6 measured about half of a record view's time in
@@ -19,17 +19,15 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from django import template
 from django.conf import settings
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
+from mais.chrome import csrf_hidden
 from mais.markup import built as _safe
 from mais.markup import escape as _e
 from mais.markup import id_link
 from mais.markup import when as _when
-
-register = template.Library()
 
 
 def _lines(item: Any) -> str:
@@ -85,12 +83,10 @@ def _value(item: Any, subject_id: Any) -> str:
     return "\n".join(part for part in (_lines(item), _definitions(item), _provenance(item, subject_id), _freshness(item)) if part)
 
 
-@register.simple_tag(takes_context=True)
-def item_value(context: template.Context, item: Any) -> SafeString:
+def item_value(item: Any, subject_id: Any = None) -> SafeString:
     """The value cell of an item: the withheld marker, or its lines with meanings, provenance and review state.
-    Links to the item's history when the page is a record's."""
-    record = context.get("record")
-    return _safe(_value(item, getattr(record, "subject_id", None)))
+    Links to the item's history when given the record's subject."""
+    return _safe(_value(item, subject_id))
 
 
 def _why(item: Any) -> str:
@@ -130,7 +126,6 @@ def _row_head(code: str, label: str, help_text: str) -> str:
     )
 
 
-@register.simple_tag
 def key_item_rows(record: Any) -> SafeString:
     """The "Safety first" card's rows: the key items, label and value."""
     rows = (
@@ -142,15 +137,14 @@ def key_item_rows(record: Any) -> SafeString:
     return _safe("\n".join(rows))
 
 
-@register.simple_tag(takes_context=True)
-def section_cards(context: template.Context, record: Any) -> SafeString:
+def section_cards(record: Any, csrf_token: Any) -> SafeString:
     """Every section of the record page as a summary card: its title, the Change link and (for risk and mental
     health) the "Still accurate" form where the user may change it, then its rows.
 
-    One tag rather than a template loop with its ``{% url %}`` and ``{% csrf_token %}`` per section, for the same
-    reason as the rows (issue 6).
+    One function rather than a template loop with its URL and CSRF field per section, for the same reason as the
+    rows (issue 6).
     """
-    csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{_e(context.get("csrf_token", ""))}">'
+    csrf = csrf_hidden(csrf_token)
     cards = []
     for section in record.sections:
         label = _e(section.label)
@@ -181,11 +175,10 @@ def section_cards(context: template.Context, record: Any) -> SafeString:
     return _safe("\n".join(cards))
 
 
-@register.simple_tag
 def result_cards(rows: Any) -> SafeString:
     """Every search result as a summary card: the name linking to the record, why it matched, its summary items.
 
-    One tag for the whole list rather than a template loop: a surname search shows up to fifty people, and the
+    One function for the whole list rather than a template loop: a surname search shows up to fifty people, and the
     loop's per-row variable lookups and ``{% url %}`` cost more than the rest of the page (issue 6). The record
     link is reversed once per page.
     """
