@@ -1,7 +1,7 @@
 """Disclosed items as HTML, for the record, edit and search pages (globals of their Jinja2 templates, mais.jinja).
 
 Rules and reasons:
-- These tags only format what the choke point already decided to show
+- These functions only format what the choke point already decided to show
   (``access.disclosure.ItemView``): they run no query and see no value the
   view object does not carry.
 - They are Python rather than template loops because the record page
