@@ -101,21 +101,6 @@ WSGI_APPLICATION = "mais.wsgi.application"
 
 TEMPLATES = [
     {
-        # The record, search and edit pages (jinja_templates/*.jinja), first so that they are found without a miss elsewhere;
-        # mais/jinja.py says why they are Jinja2.
-        "BACKEND": "django.template.backends.jinja2.Jinja2",
-        "NAME": "jinja2",
-        "DIRS": [BASE_DIR / "jinja_templates"],
-        "APP_DIRS": False,
-        "OPTIONS": {
-            "environment": "mais.jinja.environment",
-            "context_processors": [
-                "django.contrib.messages.context_processors.messages",
-                "mais.context_processors.navigation",
-            ],
-        },
-    },
-    {
         "BACKEND": "mais.templating.DjangoTemplates",  # Django's, freeing each page's context at once
         "NAME": "django",
         "DIRS": [BASE_DIR / "templates"],
@@ -124,6 +109,21 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "mais.context_processors.navigation",
+            ],
+        },
+    },
+    {
+        # The record, search and edit pages (jinja_templates/*.jinja; mais/jinja.py says why they are Jinja2). Their views
+        # name this engine (render(..., using="jinja2")), so no page is first looked for in the other engine's folders.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [BASE_DIR / "jinja_templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "mais.jinja.environment",
+            "context_processors": [
                 "django.contrib.messages.context_processors.messages",
                 "mais.context_processors.navigation",
             ],

@@ -115,6 +115,7 @@ def search(request: HttpRequest) -> HttpResponseBase:
         request,
         "records/search.jinja",
         {"form": form, "results": results, "can_enrol": can_enrol(who), "can_export": _may_export(request), "new_outcomes": new_outcomes},
+        using="jinja2",
     )
 
 
@@ -152,6 +153,7 @@ def record(request: HttpRequest, subject_id: uuid.UUID) -> HttpResponse:
         request,
         "records/record.jinja",
         {"record": view, "purpose": purpose, "purpose_label": label, "preview_roles": preview_roles, "following": view.following},
+        using="jinja2",
     )
 
 
@@ -177,6 +179,7 @@ def preview(request: HttpRequest, subject_id: uuid.UUID) -> HttpResponse:
         request,
         "records/record.jinja",
         {"record": view, "purpose": purpose, "previewing": roles[role], "preview_roles": web.preview_roles()},
+        using="jinja2",
     )
 
 
@@ -227,7 +230,7 @@ def edit_section(request: HttpRequest, subject_id: uuid.UUID, section: str) -> H
             messages.success(request, f"{SECTION_LABELS[section]} saved.")
             return redirect(reverse("record", args=[subject_id]) + f"#section-{section}")
     current = next(s for s in view.sections if s.code == section)
-    return render(request, "records/edit.jinja", {"form": form, "record": view, "section": current, "conflict": conflict})
+    return render(request, "records/edit.jinja", {"form": form, "record": view, "section": current, "conflict": conflict}, using="jinja2")
 
 
 def _consent_input(form: ConsentForm) -> ConsentInput:
