@@ -9,14 +9,12 @@ pages of both engines look the same. Every value goes through ``mais.markup.esca
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from mais.markup import built
+from mais.markup import built, when
 from mais.markup import escape as _e
 
 HEADER = built(
@@ -117,13 +115,10 @@ def emergency_banner(emergency: Any) -> SafeString:
     """The banner over a record or an item's history seen under emergency access, with the time it ends."""
     if not emergency:
         return built("")
-    expires: dt.datetime = emergency.expires_at
-    if timezone.is_aware(expires):
-        expires = timezone.localtime(expires)
     return built(
         '<div class="govuk-notification-banner mais-emergency-banner" role="region" aria-labelledby="emergency-title" '
         'data-testid="emergency-banner">\n<div class="govuk-notification-banner__header"><h2 class="govuk-notification-banner__title" '
         'id="emergency-title">Emergency access</h2></div>\n<div class="govuk-notification-banner__content"><p class="govuk-notification-banner__heading">'
-        f"You are seeing items your role does not normally read, under emergency access that ends at {expires:%H:%M}.</p>\n"
+        f"You are seeing items your role does not normally read, under emergency access that ends at {_e(when(emergency.expires_at, 'H:i'))}.</p>\n"
         '<p class="govuk-body">Every view is tagged as emergency access and reported to the auditors, who will review it.</p></div></div>'
     )

@@ -48,10 +48,12 @@ def test_priya_requests_emergency_access_and_every_disclosure_is_tagged(priya_po
     assert grant.expires_at - grant.started_at == dt.timedelta(minutes=60)
     page = client.get(f"/records/{subject.id}/").content.decode()
     assert 'data-testid="emergency-banner"' in page
+    assert f"ends at {timezone.localtime(grant.expires_at):%H:%M}." in page  # the UK time, on both kinds of page
     assert all(f"TOKEN-{code}" in page for code in hidden)
     assert 'data-testid="request-emergency"' not in page
     history = client.get(f"/records/{subject.id}/history/mental_health.diagnoses/").content.decode()
     assert 'data-testid="emergency-banner"' in history
+    assert f"ends at {timezone.localtime(grant.expires_at):%H:%M}." in history
 
     view = AuditEvent.objects.filter(event="record.view", subject_id=subject.id, outcome="ok").order_by("-id").first()
     assert view.additional_data["emergency_access"] == grant.pk
