@@ -117,7 +117,7 @@ TEMPLATES = [
     {
         # The record, search and edit pages (jinja_templates/*.jinja; mais/jinja.py says why they are Jinja2). Their views
         # name this engine (render(..., using="jinja2")), so no page is first looked for in the other engine's folders.
-        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "BACKEND": "mais.jinja.Jinja2",  # Django's, making a page's CSRF token once
         "NAME": "jinja2",
         "DIRS": [BASE_DIR / "jinja_templates"],
         "APP_DIRS": False,
