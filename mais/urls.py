@@ -8,6 +8,12 @@ from notifications import views as notification_views
 from records import views as records_views
 
 urlpatterns = [
+    # The pages opened most (every search and record view, every edit) first: Django tries the patterns in order on
+    # every request, and from the end of the list a record view's path was matched against some fifty patterns (issue
+    # 6). No two patterns here match the same path (tests/mais/test_urls.py), so the order changes nothing else.
+    path("search/", records_views.search, name="search"),
+    path("records/<uuid:subject_id>/", records_views.record, name="record"),
+    path("records/<uuid:subject_id>/edit/<slug:section>/", records_views.edit_section, name="edit-section"),
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
     path("login/", access_views.MaisLoginView.as_view(), name="login"),
@@ -40,11 +46,8 @@ urlpatterns = [
     path("notifications/", notification_views.notifications, name="notifications"),
     path("records/<uuid:subject_id>/consent/", records_views.consent, name="consent"),
     path("records/<uuid:subject_id>/confirm/<slug:section>/", records_views.confirm_section, name="confirm-section"),
-    path("search/", records_views.search, name="search"),
     path("records/new/", records_views.enrol, name="enrol"),
-    path("records/<uuid:subject_id>/", records_views.record, name="record"),
     path("records/<uuid:subject_id>/preview/", records_views.preview, name="preview"),
-    path("records/<uuid:subject_id>/edit/<slug:section>/", records_views.edit_section, name="edit-section"),
     path("records/<uuid:subject_id>/history/<str:item_code>/", records_views.item_history, name="item-history"),
 ]
 
