@@ -23,10 +23,9 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import dateformat
 from django.utils.functional import SimpleLazyObject
-from django.utils.html import format_html
 
 from mais import chrome
-from mais.markup import when
+from mais.markup import built, when
 
 
 def date(value: dt.date | dt.datetime | None, pattern: str) -> str:
@@ -49,7 +48,7 @@ class Jinja2(django_jinja2.Jinja2):
 
     Django's backend hands a page a token that is worked out again each time the page prints it, and each time is a
     fresh mask of the secret: 0.1 ms each here (32 random characters drawn one by one), three times on a record page
-    (sign-out, the section forms, the emergency form; issue 6). Django's own template engine makes it once per page, as
+    (sign-out, follow, the section forms; issue 6). Django's own template engine makes it once per page, as
     this does (lazily, so a page with no form sets no CSRF cookie). Any one of the masks is as good as another.
     """
 
@@ -69,7 +68,7 @@ class Template(django_jinja2.Template):
             **(context or {}),
             "request": request,
             "csrf_token": token,
-            "csrf_input": SimpleLazyObject(lambda: format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)),
+            "csrf_input": SimpleLazyObject(lambda: built(chrome.csrf_hidden(token))),
         }
         for context_processor in self.backend.template_context_processors:
             context.update(context_processor(request))

@@ -48,7 +48,7 @@ def test_a_page_makes_one_csrf_token_for_all_its_forms_and_it_is_accepted(morgan
     client.handler.enforce_csrf_checks = True
     page = client.get(f"/records/{subject.id}/").content.decode()
     tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-    assert len(tokens) >= 3 and len(set(tokens)) == 1, tokens  # sign-out and the section forms
+    assert len(tokens) >= 3 and len(set(tokens)) == 1, tokens  # sign-out, follow and the section forms
 
     search = client.get("/search/").content.decode()
     (token,) = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', search))
