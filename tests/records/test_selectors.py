@@ -80,3 +80,26 @@ def test_a_records_fields_equal_the_orm_for_every_field_and_type(cmht_team):
 
 def test_a_record_that_does_not_exist_has_no_fields_and_no_changes(cmht_team):
     assert subject_record(uuid.uuid4(), ["family_name"], ["risk.weapons"]) == (None, {})
+
+
+def test_the_names_compared_by_trigram_have_small_planner_statistics(db):
+    """Migration 0011: PostgreSQL estimates each ``name % 'word'`` by comparing the word with every value in the column's
+    statistics, which took most of a search's planning; 20 values each, not the default 100 (issue 6)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attrelid::regclass::text, attname, attstattarget FROM pg_attribute "
+            "WHERE (attrelid = 'records_subjectname'::regclass AND attname IN ('family_norm', 'given_first', 'given_norm', 'family_key')) "
+            "OR (attrelid = 'records_nameword'::regclass AND attname IN ('word', 'key'))"
+        )
+        targets = {(table, column): target for table, column, target in cursor.fetchall()}
+    trigram = [
+        ("records_subjectname", "family_norm"),
+        ("records_subjectname", "given_first"),
+        ("records_subjectname", "given_norm"),
+        ("records_nameword", "word"),
+    ]
+    assert [targets[column] for column in trigram] == [20, 20, 20, 20]
+    # Compared for equality only (sound keys): they keep the default statistics (-1, or NULL from PostgreSQL 17).
+    assert targets[("records_subjectname", "family_key")] in (-1, None) and targets[("records_nameword", "key")] in (-1, None)
