@@ -242,6 +242,8 @@ def locust(
                 stats[row["name"]]["max_queries"] = float(row["max_queries"] or 0)
                 stats[row["name"]]["choke"] = float(row["mean_choke_point_queries"] or 0)
                 stats[row["name"]]["max_choke"] = float(row["max_choke_point_queries"] or 0)
+                if row.get("mean_app_cpu_ms"):
+                    stats[row["name"]]["app_cpu"] = float(row["mean_app_cpu_ms"])
     window = json.loads(Path(f"{prefix}_cpu.json").read_text())
     stats["CPU"] = cpu_use(window, stats["Aggregated"]["requests"])
     # Failed sign-in attempts came before the measured window (whose reset drops them from the CSV): counted here.
@@ -656,16 +658,19 @@ def render(
         "",
         "## Mixed run",
         "",
-        "| request | count | failures | req/s | p50 ms | p95 ms | p99 ms | SQL per request (mean / max) | of which in the choke point |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| request | count | failures | req/s | p50 ms | p95 ms | p99 ms | SQL per request (mean / max) | of which in the choke point "
+        "| app CPU in the request, mean ms |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, s in mixed.items():
         if name == "CPU":
             continue
         q = f"{s['queries']:.1f} / {s['max_queries']:.0f}" if "queries" in s else ""
         c = f"{s['choke']:.1f} / {s['max_choke']:.0f}" if "choke" in s else ""
+        cpu = f"{s['app_cpu']:.2f}" if "app_cpu" in s else ""
         lines.append(
-            f"| {name} | {s['requests']:.0f} | {s['failures']:.0f} | {s['rps']:.1f} | {s['p50']:.0f} | {s['p95']:.0f} | {s['p99']:.0f} | {q} | {c} |"
+            f"| {name} | {s['requests']:.0f} | {s['failures']:.0f} | {s['rps']:.1f} | {s['p50']:.0f} | {s['p95']:.0f} | {s['p99']:.0f} "
+            f"| {q} | {c} | {cpu} |"
         )
     lines += [
         "",
@@ -703,7 +708,8 @@ def render(
         f"HTTP search p50 {mixed['search']['p50']:.0f} ms.",
         "",
         f"CSV files: `{stem}-mixed_*.csv`, `{stem}-saturation-r<round>_*.csv`, `{stem}-saturation-noaudit-r<round>_*.csv` (Locust), "
-        "`*_queries.csv` (SQL statements per request, from the X-Query-Count header of loadtests/bench_wsgi.py).",
+        "`*_queries.csv` (SQL statements and the app's CPU per request, from the X-Query-Count and X-App-CPU-Microseconds "
+        "headers of loadtests/bench_wsgi.py, over the whole run, the sign-in ramp included).",
         "",
     ]
     return "\n".join(lines)

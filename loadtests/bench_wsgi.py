@@ -4,7 +4,11 @@
   for the whole request (session, sign-in checks, page), and
   ``X-Disclosure-Query-Count``: those run inside the choke point's
   disclose_* functions (the budget issue 6 sets), so the results can report
-  both per request.
+  both per request; and ``X-App-CPU-Microseconds``: the CPU time the request's
+  thread spent from the moment gunicorn handed the request to Django until
+  Django started the response (the page's own work, without gunicorn's
+  parsing, keep-alive and logging), so the results can say which kind of
+  request the app's CPU went to.
 - With MAIS_BENCH_AUDIT_NOOP=1 the audit row is not written (the statement
   that takes the chain lock, reads the tip, counts for the alert rules and
   INSERTs is skipped, and so are the rules themselves). Only the bench's second saturation pass
@@ -19,6 +23,7 @@ import importlib
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -67,6 +72,7 @@ def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
     from django.db import connection
 
     count = [0, 0]
+    started = time.thread_time()
 
     def counter(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
         count[0] += 1
@@ -75,7 +81,11 @@ def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
         return execute(sql, params, many, context)
 
     def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        extra = [("X-Query-Count", str(count[0])), ("X-Disclosure-Query-Count", str(count[1]))]
+        extra = [
+            ("X-Query-Count", str(count[0])),
+            ("X-Disclosure-Query-Count", str(count[1])),
+            ("X-App-CPU-Microseconds", str(round((time.thread_time() - started) * 1e6))),
+        ]
         return start_response(status, [*headers, *extra], exc_info)
 
     with connection.execute_wrapper(counter):

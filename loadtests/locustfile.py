@@ -82,7 +82,7 @@ _sign_in_failures: list[str] = []
 SIGN_IN_ATTEMPTS = max(1, int(os.environ.get("MAIS_LOADTEST_SIGN_IN_ATTEMPTS") or 3))
 TOTP_STEP = 30
 # requests, total and most queries per request, total and most inside the choke point
-_queries: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+_queries: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
 # Requests that got no answer at all, over the whole run (like _queries, not reset with the statistics).
 _abandoned: dict[str, int] = defaultdict(int)
 
@@ -158,6 +158,7 @@ def _count_queries(name: str, response: Any = None, exception: Any = None, **_: 
         _abandoned[name] += 1
     headers = response.headers if response is not None and response.headers else {}
     whole, choke = headers.get("X-Query-Count"), headers.get("X-Disclosure-Query-Count")
+    cpu = headers.get("X-App-CPU-Microseconds")
     if whole is not None and exception is None:
         entry = _queries[name]
         entry[0] += 1
@@ -165,6 +166,7 @@ def _count_queries(name: str, response: Any = None, exception: Any = None, **_: 
         entry[2] = max(entry[2], int(whole))
         entry[3] += int(choke or 0)
         entry[4] = max(entry[4], int(choke or 0))
+        entry[5] += int(cpu or 0)
 
 
 @events.quitting.add_listener
@@ -175,11 +177,21 @@ def _write_queries(**_: Any) -> None:
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(
-            ["name", "requests", "mean_queries", "max_queries", "mean_choke_point_queries", "max_choke_point_queries", "unanswered"]
+            [
+                "name",
+                "requests",
+                "mean_queries",
+                "max_queries",
+                "mean_choke_point_queries",
+                "max_choke_point_queries",
+                "unanswered",
+                "mean_app_cpu_ms",
+            ]
         )
         for name in sorted(set(_queries) | set(_abandoned)):
-            n, total, most, choke, choke_most = _queries[name]
+            n, total, most, choke, choke_most, cpu = _queries[name]
             row = [name, n, f"{total / n:.2f}" if n else "", most, f"{choke / n:.2f}" if n else "", choke_most, _abandoned[name]]
+            row.append(f"{cpu / n / 1000:.2f}" if n else "")
             writer.writerow(row)
 
 
