@@ -30,3 +30,10 @@ access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms rid=%({x-request-id
 forwarded_allow_ips = os.environ.get("MAIS_FORWARDED_ALLOW_IPS", "127.0.0.1")
 # The same access log lines, with only the fields the format names worked out per request (mais/accesslog.py).
 logger_class = "mais.accesslog.AccessLogger"
+
+
+def post_request(worker, req, environ, resp):  # type: ignore[no-untyped-def]  # gunicorn's hook signature
+    """Once a worker is warm, its long-lived objects are set aside from the garbage collector (mais/memory.py)."""
+    from mais.memory import freeze_when_warm
+
+    freeze_when_warm(worker.nr)
