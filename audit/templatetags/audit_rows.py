@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django import template
-from django.utils.text import Truncator
 
 from mais.markup import built as _safe
 from mais.markup import escape as _e
@@ -39,7 +38,7 @@ def _row(e: Any, subject_link: Callable[[Any], str]) -> str:
         why += f'<br><span class="govuk-body-xs">Basis: {_e(e.lawful_basis)}</span>'
     record = ""
     if e.subject_id:
-        record = f'<a class="govuk-link" href="{_e(subject_link(e.subject_id))}">{_e(Truncator(str(e.subject_id)).chars(13))}</a>'
+        record = f'<a class="govuk-link" href="{_e(subject_link(e.subject_id))}">{_e(_short_id(e.subject_id))}</a>'
     return (
         '<tr class="govuk-table__row">\n'
         f'      <td class="govuk-table__cell">{_e(_when(e.timestamp, "j M Y H:i:s"))}</td>\n'
@@ -50,6 +49,15 @@ def _row(e: Any, subject_link: Callable[[Any], str]) -> str:
         f'      <td class="govuk-table__cell govuk-body-xs">{record}</td>\n'
         "    </tr>"
     )
+
+
+def _short_id(subject_id: Any) -> str:
+    """The first twelve characters of the id and an ellipsis, as ``truncatechars:13`` shows it. Written out: Django's
+    Truncator is a lazy object that looks up its ellipsis through the translation machinery on every call: an auditor's
+    page of fifty events took 23.92 million instructions with it and 20.29 without (callgrind, issue 6). A test
+    compares the two."""
+    text = str(subject_id)
+    return text if len(text) <= 13 else f"{text[:12]}…"
 
 
 @register.simple_tag

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import uuid
 
 import pytest
 from django.utils import timezone
@@ -248,3 +249,13 @@ def test_audit_rows_escape_what_users_typed_and_tag_what_matters(aud_auditor, cl
     assert "Force &amp; Co" in page and "12 results" in page
     assert '<strong class="govuk-tag govuk-tag--red">denied</strong>' in page
     assert "No events match." in client.get("/audit/events/", {"username": "nobody.at.all"}).content.decode()
+
+
+@pytest.mark.parametrize("text", [str(uuid.uuid4()), str(uuid.UUID(int=0)), "short", "exactly-13-ch", "fourteen-chars"])
+def test_a_rows_record_link_shows_the_id_as_truncatechars_13_does(text):
+    """The row draws the id's first twelve characters and an ellipsis itself, without Django's Truncator."""
+    from django.template.defaultfilters import truncatechars
+
+    from audit.templatetags.audit_rows import _short_id
+
+    assert _short_id(text) == truncatechars(text, 13)
