@@ -7,10 +7,9 @@ the full collections Python runs every few hundred requests walked them all, dur
 4 full collections of 30-200 ms each (about 45 ms on a quiet machine). ``gc.freeze()`` moves what exists at that
 moment out of the collector's sight for good: after it the full collections took 1-5 ms (121,716 objects frozen, 2,258
 still tracked), and all collections together took 466 against 836 ms in runs made back to back (269-351 against
-356-387 ms in earlier runs minutes apart). The freeze waits until the worker has
-served some requests, so the caches that fill on first use are frozen with the rest, and it happens once, after a
-response has gone, so nobody waits for it. Objects frozen are never freed, which is what these are for: they live as
-long as the worker.
+356-387 ms in earlier runs minutes apart). The freeze waits until the worker has served some requests, so the caches
+that fill on first use are frozen with the rest, and it happens once, after a response has gone, so nobody waits for
+it. Objects frozen are never freed, which is what these are for: they live as long as the worker.
 """
 
 from __future__ import annotations
