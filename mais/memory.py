@@ -9,7 +9,8 @@ moment out of the collector's sight for good: after it the full collections took
 still tracked), and all collections together took 466 against 836 ms in runs made back to back (269-351 against
 356-387 ms in earlier runs minutes apart). The freeze waits until the worker has served some requests, so the caches
 that fill on first use are frozen with the rest, and it happens once, after a response has gone, so nobody waits for
-it. Objects frozen are never freed, which is what these are for: they live as long as the worker.
+it. The cycle collector never looks at a frozen object again (one is still freed when its last reference goes), which
+suits these: they live as long as the worker.
 """
 
 from __future__ import annotations

@@ -13,28 +13,35 @@ from mais import memory
 
 
 @pytest.fixture
-def unfrozen():
-    gc.unfreeze()
-    yield
-    gc.unfreeze()
+def freezes(monkeypatch):
+    """The freezes asked for (gc.freeze itself is not counted by a total: frozen objects freed since leave it)."""
+    calls: list[str] = []
+    monkeypatch.setattr(memory.gc, "collect", lambda *a: calls.append("collect") or 0)
+    monkeypatch.setattr(memory.gc, "freeze", lambda: calls.append("freeze"))
+    return calls
 
 
-def test_a_worker_freezes_once_after_its_warm_up_requests(unfrozen):
-    assert gc.get_freeze_count() == 0
+def test_a_worker_freezes_once_after_its_warm_up_requests(freezes):
     assert not memory.freeze_when_warm(memory.FREEZE_AFTER_REQUESTS - 1)
-    assert gc.get_freeze_count() == 0
-
+    assert freezes == []
     assert memory.freeze_when_warm(memory.FREEZE_AFTER_REQUESTS)
-    frozen = gc.get_freeze_count()
-    assert frozen > 1000  # this process's modules, classes and caches
-
+    assert freezes == ["collect", "freeze"]
     assert not memory.freeze_when_warm(memory.FREEZE_AFTER_REQUESTS + 1)
-    assert gc.get_freeze_count() == frozen
+    assert freezes == ["collect", "freeze"]
 
 
-def test_gunicorn_calls_it_after_each_request_with_the_workers_count(unfrozen):
+def test_gunicorn_calls_it_after_each_request_with_the_workers_count(freezes):
     hook = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))["post_request"]
     hook(SimpleNamespace(nr=memory.FREEZE_AFTER_REQUESTS - 1), None, {}, None)
-    assert gc.get_freeze_count() == 0
+    assert freezes == []
     hook(SimpleNamespace(nr=memory.FREEZE_AFTER_REQUESTS), None, {}, None)
-    assert gc.get_freeze_count() > 1000
+    assert freezes == ["collect", "freeze"]
+
+
+def test_the_freeze_sets_the_processs_objects_aside():
+    gc.unfreeze()
+    try:
+        assert memory.freeze_when_warm(memory.FREEZE_AFTER_REQUESTS)
+        assert gc.get_freeze_count() > 1000  # this process's modules, classes and caches
+    finally:
+        gc.unfreeze()
