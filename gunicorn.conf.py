@@ -32,8 +32,15 @@ forwarded_allow_ips = os.environ.get("MAIS_FORWARDED_ALLOW_IPS", "127.0.0.1")
 logger_class = "mais.accesslog.AccessLogger"
 
 
+def post_worker_init(worker):  # type: ignore[no-untyped-def]  # gunicorn's hook signature
+    """A worker's objects loaded at start are set aside from the garbage collector before it serves (mais/memory.py)."""
+    from mais.memory import freeze_at_start
+
+    freeze_at_start()
+
+
 def post_request(worker, req, environ, resp):  # type: ignore[no-untyped-def]  # gunicorn's hook signature
-    """Once a worker is warm, its long-lived objects are set aside from the garbage collector (mais/memory.py)."""
+    """Once a worker is warm, what its first requests left is set aside from the garbage collector (mais/memory.py)."""
     from mais.memory import freeze_when_warm
 
     freeze_when_warm(worker.nr)

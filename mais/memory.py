@@ -1,15 +1,24 @@
-"""Garbage collection in a long-running worker: what a worker keeps for its whole life is set aside once it is warm.
+"""Garbage collection in a long-running worker: what a worker keeps for its whole life is set aside from the collector.
 
-Python's cycle collector walks every container object it tracks. A worker's long-lived objects (the URL patterns,
-compiled templates, cached vocabularies and policy, the modules' own tables) are over a hundred thousand of them, and
-the full collections Python runs every few hundred requests walked them all, during which that worker answers nobody
-(issue 6). Measured with gc.callbacks over 960 requests of the bench's mix in-process (loadtests/profile_requests.py):
-4 full collections of 30-200 ms each (about 45 ms on a quiet machine). ``gc.freeze()`` moves what exists at that
-moment out of the collector's sight for good: after it the full collections took 1-5 ms (121,716 objects frozen, 2,258
-still tracked), and all collections together took 466 against 836 ms in runs made back to back (269-351 against
-356-387 ms in earlier runs minutes apart). The freeze waits until the worker has served some requests, so the caches
-that fill on first use are frozen with the rest, and it happens once, after a response has gone, so nobody waits for
-it. The cycle collector never looks at a frozen object again (one is still freed when its last reference goes), which
+Python's cycle collector walks every container object it tracks. A worker's long-lived objects (the modules, models
+and settings loaded at start; the URL patterns, compiled templates and caches that fill on the first requests) are
+over a hundred thousand, and the full collections Python runs every few hundred requests walked them all, during
+which that worker answers nobody (issue 6). Measured with gc.callbacks over 960 requests of the bench's mix
+in-process (loadtests/profile_requests.py): 4 full collections of 30-200 ms each. ``gc.freeze()`` moves what exists
+at that moment out of the collector's sight for good: after it the full collections took 1-5 ms, and all collections
+together 466 against 836 ms in runs made back to back.
+
+Two freezes, each after a full collection, so no garbage is frozen (a frozen cycle would never be freed):
+- ``freeze_at_start``, when the worker has loaded the app and before it serves anyone: about 90,000 objects, a
+  collection of 40-50 ms that no request waits for.
+- ``freeze_when_warm``, after ``FREEZE_AFTER_REQUESTS`` requests, for what the first requests left behind (about
+  30,000 objects more). Its collection walks only those: 11 ms, against 64 ms when the start's freeze was not made
+  (in-process, quiet machine, after 200 record views and searches). The workers of a server reach their 200th
+  request at about the same time: in a bench run with 32 workers and only the late freeze, the slowest request and
+  the p95 jumped (to 2.2 s and from 250 to 880 ms) about 20 s into the measured window, when (estimated from the
+  request rate) the workers were reaching it; with both freezes the next such run showed no jump of that size (loadtests/README.md).
+
+The cycle collector never looks at a frozen object again (one is still freed when its last reference goes), which
 suits these: they live as long as the worker.
 """
 
@@ -20,6 +29,12 @@ import gc
 # Enough for the pages' templates, the URL resolver and the caches that fill on first use to exist; a busy worker
 # reaches it within a minute.
 FREEZE_AFTER_REQUESTS = 200
+
+
+def freeze_at_start() -> None:
+    """Collect and freeze what the worker loaded at start (gunicorn's ``post_worker_init``), before it serves."""
+    gc.collect()
+    gc.freeze()
 
 
 def freeze_when_warm(requests_served: int) -> bool:

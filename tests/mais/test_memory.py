@@ -1,4 +1,4 @@
-"""A worker freezes its long-lived objects once, when warm (mais.memory, gunicorn.conf.py's post_request hook)."""
+"""A worker freezes its long-lived objects at start and once more when warm (mais.memory, gunicorn.conf.py's hooks)."""
 
 from __future__ import annotations
 
@@ -30,8 +30,17 @@ def test_a_worker_freezes_once_after_its_warm_up_requests(freezes):
     assert freezes == ["collect", "freeze"]
 
 
+def _hook(name: str):
+    return runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))[name]
+
+
+def test_gunicorn_freezes_a_worker_once_it_has_loaded_the_app(freezes):
+    _hook("post_worker_init")(SimpleNamespace(nr=0))
+    assert freezes == ["collect", "freeze"]
+
+
 def test_gunicorn_calls_it_after_each_request_with_the_workers_count(freezes):
-    hook = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))["post_request"]
+    hook = _hook("post_request")
     hook(SimpleNamespace(nr=memory.FREEZE_AFTER_REQUESTS - 1), None, {}, None)
     assert freezes == []
     hook(SimpleNamespace(nr=memory.FREEZE_AFTER_REQUESTS), None, {}, None)
