@@ -190,9 +190,18 @@ def _write_queries(**_: Any) -> None:
         )
         for name in sorted(set(_queries) | set(_abandoned)):
             n, total, most, choke, choke_most, cpu = _queries[name]
-            row = [name, n, f"{total / n:.2f}" if n else "", most, f"{choke / n:.2f}" if n else "", choke_most, _abandoned[name]]
-            row.append(f"{cpu / n / 1000:.2f}" if n else "")
-            writer.writerow(row)
+            writer.writerow(
+                [
+                    name,
+                    n,
+                    f"{total / n:.2f}" if n else "",
+                    most,
+                    f"{choke / n:.2f}" if n else "",
+                    choke_most,
+                    _abandoned[name],
+                    f"{cpu / n / 1000:.2f}" if n else "",
+                ]
+            )
 
 
 class _FormFields(HTMLParser):
