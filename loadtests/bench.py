@@ -246,6 +246,8 @@ def locust(
                     stats[row["name"]]["app_cpu"] = float(row["mean_app_cpu_ms"])
     window = json.loads(Path(f"{prefix}_cpu.json").read_text())
     stats["CPU"] = cpu_use(window, stats["Aggregated"]["requests"])
+    # Client connections each worker held at the end of the window, fewest first (the locustfile's /proc reading).
+    stats["Connections"] = {str(i): float(n) for i, n in enumerate(window.get("connections_per_worker", []))}
     # Failed sign-in attempts came before the measured window (whose reset drops them from the CSV): counted here.
     failed_sign_ins = window.get("sign_in_failures", [])
     stats["Aggregated"]["sign-in failures"] = float(len(failed_sign_ins))
@@ -664,7 +666,7 @@ def render(
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, s in mixed.items():
-        if name == "CPU":
+        if name in ("CPU", "Connections"):
             continue
         q = f"{s['queries']:.1f} / {s['max_queries']:.0f}" if "queries" in s else ""
         c = f"{s['choke']:.1f} / {s['max_choke']:.0f}" if "choke" in s else ""
@@ -673,6 +675,13 @@ def render(
             f"| {name} | {s['requests']:.0f} | {s['failures']:.0f} | {s['rps']:.1f} | {s['p50']:.0f} | {s['p95']:.0f} | {s['p99']:.0f} "
             f"| {q} | {c} | {cpu} |"
         )
+    held = [int(n) for n in mixed.get("Connections", {}).values()]
+    if held:
+        lines += [
+            "",
+            f"Client connections held by each of the {len(held)} workers at the end of the measured window, fewest first: "
+            f"{', '.join(map(str, held))}. A worker serves the users whose connections it accepted, one request at a time.",
+        ]
     lines += [
         "",
         "## Saturation (record views, no think time)",

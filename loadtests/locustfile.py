@@ -45,11 +45,14 @@ import json
 import os
 import random
 import re
+import sys
 import threading
 import time
+import urllib.parse
 from collections import defaultdict
 from html.parser import HTMLParser
 from http.cookiejar import DefaultCookiePolicy
+from pathlib import Path
 from typing import Any
 
 import gevent
@@ -57,6 +60,9 @@ from django_otp.oath import totp
 from locust import FastHttpUser, between, constant, events, task
 from locust.env import Environment
 from locust.exception import StopUser
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project: Locust puts only this folder on the path
+from loadtests.connections import connections_per_worker  # noqa: E402
 
 DATA: dict[str, Any] = json.loads(open(os.environ.get("MAIS_LOADTEST_USERS", "var/loadtest-users.json")).read())  # noqa: SIM115
 PEOPLE: list[dict[str, str]] = DATA["people"]
@@ -119,8 +125,11 @@ def _end_of_window(runner: Any) -> None:
     _cpu_window["end"] = _cpu_seconds()
     path = os.environ.get("MAIS_LOADTEST_CPU_JSON")
     if path:
+        server = int(os.environ.get("MAIS_LOADTEST_SERVER_PID") or 0)
+        port = urllib.parse.urlsplit(runner.environment.host or "").port or 0
+        connections = connections_per_worker(server, port)
         with open(path, "w") as handle:
-            json.dump({**_cpu_window, "sign_in_failures": _sign_in_failures}, handle)
+            json.dump({**_cpu_window, "sign_in_failures": _sign_in_failures, "connections_per_worker": connections}, handle)
     runner.quit()
 
 

@@ -77,6 +77,8 @@ def test_every_scenario_runs_without_failures(live_server, tmp_path):
     assert 7 < cpu["end"]["wall"] - cpu["start"]["wall"] < 20
     for part in ("app", "database", "load generator"):
         assert cpu["end"][part] > cpu["start"][part] > 0, part
+    # Connections per worker were read too (here the server is a thread of this process, whose children hold none).
+    assert isinstance(cpu["connections_per_worker"], list) and all(isinstance(n, int) for n in cpu["connections_per_worker"])
     # What the scenarios did is in the audit trail, under each virtual user's own account.
     actors = set(AuditEvent.objects.filter(event="record.view").values_list("actor_username", flat=True))
     assert {"lt-police-001", "lt-nurse-001", "lt-mh-001"} <= actors

@@ -1,0 +1,48 @@
+"""Client connections per worker of a server, read from Linux's /proc (for the load test's results).
+
+Imported by the locustfile, which Locust loads with gevent's patching: nothing here imports Locust, so the tests can
+import it too.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def connections_per_worker(server: int, port: int) -> list[int]:
+    """How many client connections each of the server's workers holds open on ``port`` (Linux /proc), fewest first.
+
+    A gunicorn gthread worker keeps a client's connection between its requests, so a virtual user is served by the
+    worker that accepted its connection for the whole run, and a worker holding many users' connections makes them
+    wait for each other while other workers idle: this says how evenly the accepts fell.
+    """
+    established: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as handle:
+                rows = handle.read().splitlines()[1:]
+        except OSError:
+            continue
+        # Columns: sl, local address (hex address:port), remote address, state (01: established), ..., inode (the
+        # tenth). The server's side of a client's connection has the server's port as its local port; a worker's
+        # database and Redis connections do not.
+        established.update(
+            f"socket:[{cols[9]}]"
+            for cols in (row.split() for row in rows)
+            if cols[3] == "01" and int(cols[1].rsplit(":", 1)[1], 16) == port
+        )
+    counts = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as handle:
+                stat = handle.read()
+            if server == 0 or int(stat[stat.rindex(")") + 2 :].split()[1]) != server:
+                continue
+            fds = os.listdir(f"/proc/{entry.name}/fd")
+            links = [os.readlink(f"/proc/{entry.name}/fd/{fd}") for fd in fds]
+        except OSError:
+            continue  # the process ended
+        counts.append(sum(1 for link in links if link in established))
+    return sorted(counts)
