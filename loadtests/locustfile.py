@@ -62,7 +62,7 @@ from locust.env import Environment
 from locust.exception import StopUser
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project: Locust puts only this folder on the path
-from loadtests.connections import connections_per_worker  # noqa: E402
+from loadtests.procfs import connections_per_worker, processes  # noqa: E402
 
 DATA: dict[str, Any] = json.loads(open(os.environ.get("MAIS_LOADTEST_USERS", "var/loadtest-users.json")).read())  # noqa: SIM115
 PEOPLE: list[dict[str, str]] = DATA["people"]
@@ -138,19 +138,10 @@ def _cpu_seconds() -> dict[str, float]:
     server = int(os.environ.get("MAIS_LOADTEST_SERVER_PID") or 0)
     tick = os.sysconf("SC_CLK_TCK")
     totals = {"app": 0.0, "database": 0.0, "load generator": 0.0, "wall": time.monotonic()}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat") as handle:
-                stat = handle.read()
-        except OSError:
-            continue  # the process ended
-        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2 :].split()
+    for pid, comm, fields in processes():
         # Own user and system time, and that of children already reaped: a database backend that exits during the
         # window is counted once, in its parent's figures, instead of vanishing.
-        pid, ppid, cpu = int(entry.name), int(fields[1]), sum(int(f) for f in fields[11:15]) / tick
+        ppid, cpu = int(fields[1]), sum(int(f) for f in fields[11:15]) / tick
         if pid == os.getpid():
             totals["load generator"] += cpu
         elif server and server in (pid, ppid):

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 
-from loadtests.connections import connections_per_worker
+from loadtests.procfs import connections_per_worker
 
 # A worker: listens, accepts two clients, opens one connection of its own (as to its database), holds them until
 # its standard input closes.

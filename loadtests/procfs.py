@@ -1,4 +1,4 @@
-"""Client connections per worker of a server, read from Linux's /proc (for the load test's results).
+"""Processes and their connections, read from Linux's /proc, for the load test's results.
 
 Imported by the locustfile, which Locust loads with gevent's patching: nothing here imports Locust, so the tests can
 import it too.
@@ -7,6 +7,20 @@ import it too.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+
+
+def processes() -> Iterator[tuple[int, str, list[str]]]:
+    """Each running process: its pid, its name, and the fields of its stat line after the name (state, ppid, ...)."""
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as handle:
+                stat = handle.read()
+        except OSError:
+            continue  # the process ended
+        yield int(entry.name), stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
 
 
 def connections_per_worker(server: int, port: int) -> list[int]:
@@ -32,16 +46,11 @@ def connections_per_worker(server: int, port: int) -> list[int]:
             if cols[3] == "01" and int(cols[1].rsplit(":", 1)[1], 16) == port
         )
     counts = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
+    for pid, _name, fields in processes():
+        if server == 0 or int(fields[1]) != server:
             continue
         try:
-            with open(f"/proc/{entry.name}/stat") as handle:
-                stat = handle.read()
-            if server == 0 or int(stat[stat.rindex(")") + 2 :].split()[1]) != server:
-                continue
-            fds = os.listdir(f"/proc/{entry.name}/fd")
-            links = [os.readlink(f"/proc/{entry.name}/fd/{fd}") for fd in fds]
+            links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
         except OSError:
             continue  # the process ended
         counts.append(sum(1 for link in links if link in established))
