@@ -33,8 +33,10 @@ def test_each_child_counts_the_connections_it_accepted_on_the_port_and_nothing_e
         port = int(worker.stdout.readline())
         clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
         assert worker.stdout.readline().strip() == "ready"
-        assert connections_per_worker(os.getpid(), port) == [2]
-        assert connections_per_worker(os.getpid(), other.getsockname()[1]) == [0]  # the worker's own is the client side
+        # This process may have other children (the test database server): they hold none of these connections.
+        counts = connections_per_worker(os.getpid(), port)
+        assert max(counts) == 2 and sum(counts) == 2
+        assert sum(connections_per_worker(os.getpid(), other.getsockname()[1])) == 0  # the worker's own is the client side
     finally:
         worker.stdin.close()
         worker.wait(timeout=10)
