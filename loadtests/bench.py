@@ -138,8 +138,9 @@ def sql(env: dict[str, str], query: str) -> list[tuple[Any, ...]]:
 class Server:
     """gunicorn serving the app; stopped on exit whatever happens."""
 
-    def __init__(self, env: dict[str, str], port: int, workers: int, threads: int, keep_alive: int, log: Path) -> None:
-        self.env, self.port, self.workers, self.threads, self.keep_alive, self.log = env, port, workers, threads, keep_alive, log
+    def __init__(self, env: dict[str, str], port: int, args: argparse.Namespace, log: Path) -> None:
+        self.env, self.port, self.workers, self.threads, self.log = env, port, args.workers, args.threads, log
+        self.keep_alive, self.worker_connections = args.keep_alive, args.worker_connections
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Server:
@@ -151,6 +152,7 @@ class Server:
             f"--threads={self.threads}",
             "--worker-class=gthread",
             f"--keep-alive={self.keep_alive}",
+            f"--worker-connections={self.worker_connections}",
             "--backlog=2048",
             "--error-logfile=-",
         ]
@@ -297,6 +299,9 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--keep-alive", type=int, default=5, help="Seconds gunicorn keeps an idle connection open.")
+    parser.add_argument(
+        "--worker-connections", type=int, default=1000, help="Most client connections a worker holds at once (gunicorn's default 1,000)."
+    )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
@@ -495,8 +500,8 @@ def servers(args: argparse.Namespace, env: dict[str, str], log: Path) -> Iterato
     """The app served as in production, and beside it, idle until the saturation passes alternate between them, a
     second server whose audit insert is a no-op (bench_wsgi.py)."""
     with (
-        Server(env, args.port, args.workers, args.threads, args.keep_alive, log) as server,
-        Server({**env, "MAIS_BENCH_AUDIT_NOOP": "1"}, args.port + 1, args.workers, args.threads, args.keep_alive, log) as no_op_server,
+        Server(env, args.port, args, log) as server,
+        Server({**env, "MAIS_BENCH_AUDIT_NOOP": "1"}, args.port + 1, args, log) as no_op_server,
     ):
         yield server, no_op_server
 
@@ -632,7 +637,7 @@ def render(
         f"# MAIS load test, {results['size']:,} subjects, {dt.datetime.now():%Y-%m-%d %H:%M}",
         "",
         f"Machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}, "
-        f"{results['pg']}. App (gunicorn, {args.workers} workers x {args.threads} threads, keep-alive {args.keep_alive} s, production settings), database and "
+        f"{results['pg']}. App (gunicorn, {args.workers} workers x {args.threads} threads, keep-alive {args.keep_alive} s, at most {args.worker_connections} connections a worker, production settings), database and "
         f"Locust all on this machine. Sessions and lockout counts in {results['sessions']}. Autovacuum {results['autovacuum']} "
         "on this server; the bench runs VACUUM ANALYZE before measuring"
         + (
