@@ -67,6 +67,8 @@ from loadtests.procfs import connections_per_worker, processes  # noqa: E402
 DATA: dict[str, Any] = json.loads(open(os.environ.get("MAIS_LOADTEST_USERS", "var/loadtest-users.json")).read())  # noqa: SIM115
 PEOPLE: list[dict[str, str]] = DATA["people"]
 SATURATION = os.environ.get("MAIS_LOADTEST_SATURATION") == "1"
+# The gunicorn master bench.py started (0: none), whose workers the CPU and connection figures read.
+SERVER_PID = int(os.environ.get("MAIS_LOADTEST_SERVER_PID") or 0)
 # The smoke test in make test: exactly one virtual user per mixed scenario, whatever the weights.
 SMOKE = os.environ.get("MAIS_LOADTEST_SMOKE") == "1"
 RECORD_LINK = re.compile(r'href="/records/([0-9a-f-]{36})/"')
@@ -125,9 +127,8 @@ def _end_of_window(runner: Any) -> None:
     _cpu_window["end"] = _cpu_seconds()
     path = os.environ.get("MAIS_LOADTEST_CPU_JSON")
     if path:
-        server = int(os.environ.get("MAIS_LOADTEST_SERVER_PID") or 0)
         port = urllib.parse.urlsplit(runner.environment.host or "").port or 0
-        connections = connections_per_worker(server, port)
+        connections = connections_per_worker(SERVER_PID, port)
         with open(path, "w") as handle:
             json.dump({**_cpu_window, "sign_in_failures": _sign_in_failures, "connections_per_worker": connections}, handle)
     runner.quit()
@@ -135,7 +136,6 @@ def _end_of_window(runner: Any) -> None:
 
 def _cpu_seconds() -> dict[str, float]:
     """CPU seconds so far of the app, the database and the load generator (Linux /proc)."""
-    server = int(os.environ.get("MAIS_LOADTEST_SERVER_PID") or 0)
     tick = os.sysconf("SC_CLK_TCK")
     totals = {"app": 0.0, "database": 0.0, "load generator": 0.0, "wall": time.monotonic()}
     for pid, comm, fields in processes():
@@ -144,7 +144,7 @@ def _cpu_seconds() -> dict[str, float]:
         ppid, cpu = int(fields[1]), sum(int(f) for f in fields[11:15]) / tick
         if pid == os.getpid():
             totals["load generator"] += cpu
-        elif server and server in (pid, ppid):
+        elif SERVER_PID and SERVER_PID in (pid, ppid):
             totals["app"] += cpu
         elif comm == "postgres":
             totals["database"] += cpu
