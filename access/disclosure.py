@@ -309,6 +309,12 @@ def _fields_for(codes: frozenset[str] | set[str]) -> set[str]:
     return {f for code in codes for f in ITEMS_BY_CODE[code].model_fields}
 
 
+def search_fields(readable: frozenset[str]) -> set[str]:
+    """The subject fields a search page reads for each result: the summary items of ``readable`` and the governance
+    fields (consent, lawful basis) that decide what may be shown."""
+    return _fields_for(frozenset(SUMMARY_ITEMS) & readable) | set(GOVERNANCE_FIELDS)
+
+
 ALL_ITEM_CODES = frozenset(ITEMS_BY_CODE)
 
 
@@ -728,14 +734,14 @@ def disclose_search(
             raise SearchNotAllowed(criterion, item_code, "role" if criterion not in allowed else "agreement")
     limit = settings.SEARCH_RESULT_LIMIT
     effective = SearchCriteria(**{**criteria.__dict__, "include_aliases": "identity.aliases" in readable})
-    hits: list[Hit] = search_subjects(effective, limit=limit, agency_kind=principal.agency_kind)
     shown = frozenset(SUMMARY_ITEMS) & readable
-    rows = subject_values([h.subject_id for h in hits], _fields_for(shown) | set(GOVERNANCE_FIELDS))
+    hits: list[Hit] = search_subjects(effective, limit=limit, agency_kind=principal.agency_kind, fields=search_fields(readable))
     term_lookup = terms()
     result_rows = []
     bases: dict[str, str] = {}
     for hit in hits:
-        values = rows[hit.subject_id]
+        values = hit.values
+        assert values is not None  # fields were asked for
         bases[str(hit.subject_id)] = lawful_basis_of(values)
         items = {code: _item_view(ITEMS_BY_CODE[code], principal, values, term_lookup, shown, coverage) for code in SUMMARY_ITEMS}
         reasons = tuple(dict.fromkeys(REASON_TEXT.get(r, r) for r in hit.reasons))

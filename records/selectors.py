@@ -44,6 +44,8 @@ class Hit:
     subject_id: uuid.UUID
     score: float
     reasons: tuple[str, ...]
+    # The subject's fields that ``search_subjects`` was asked for (with id and version), as ``subject_values`` gives them.
+    values: dict[str, Any] | None = None
 
 
 # Which rows match a word, by spelling (trigram similarity) or by sound (double metaphone), is decided on the few
@@ -188,25 +190,36 @@ VISIBLE_SQL = (
 )
 
 
-def search_subjects(criteria: SearchCriteria, *, limit: int, agency_kind: str) -> list[Hit]:
-    """Ranked candidate subjects for the criteria that an agency of this kind may see, best first, at most ``limit``.
+def search_subjects(criteria: SearchCriteria, *, limit: int, agency_kind: str, fields: Iterable[str] = ()) -> list[Hit]:
+    """Ranked candidate subjects for the criteria that an agency of this kind may see, best first, at most ``limit``,
+    each with the named model ``fields`` (and id, version) when any are asked for.
 
-    One query.
+    One query: the results' values come in the search statement rather than a second one (issue 6: 0.2-0.4 ms a
+    search, measured on 300 police searches at 30,000 people).
     """
-    statement = search_statement(criteria, limit=limit, agency_kind=agency_kind)
+    columns = _SubjectColumns(fields) if fields else None
+    statement = _search_statement(criteria, limit=limit, agency_kind=agency_kind, columns=columns)
     if statement is None:
         return []
     with connection.cursor() as cursor:
         cursor.execute(*statement)
         rows = cursor.fetchall()
-    return [Hit(subject_id=r[0], score=float(r[1]), reasons=tuple(r[2])) for r in rows]
+    return [Hit(subject_id=r[0], score=float(r[1]), reasons=tuple(r[2]), values=columns.values(r[3:]) if columns else None) for r in rows]
 
 
-def search_statement(criteria: SearchCriteria, *, limit: int, agency_kind: str) -> tuple[str, dict[str, Any]] | None:
-    """The search's SQL and parameters (None when there is nothing to search by).
+def search_statement(
+    criteria: SearchCriteria, *, limit: int, agency_kind: str, fields: Iterable[str] = ()
+) -> tuple[str, dict[str, Any]] | None:
+    """The search's SQL and parameters (None when there is nothing to search by), as ``search_subjects`` runs it.
 
     Separate so the load test can EXPLAIN ANALYZE exactly the statement the page runs.
     """
+    return _search_statement(criteria, limit=limit, agency_kind=agency_kind, columns=_SubjectColumns(fields) if fields else None)
+
+
+def _search_statement(
+    criteria: SearchCriteria, *, limit: int, agency_kind: str, columns: _SubjectColumns | None
+) -> tuple[str, dict[str, Any]] | None:
     branches: list[str] = []
     params: dict[str, Any] = {"limit": limit, "agency_kind": agency_kind}
     words = name_words(criteria.name)
@@ -239,10 +252,16 @@ def search_statement(criteria: SearchCriteria, *, limit: int, agency_kind: str) 
         exact_tier, branches = _exact_surname_tier(words, criteria.include_aliases, branches[0])
     union = " UNION ALL ".join(f"({b})" for b in branches)
     sql = (
-        f"{exact_tier}SELECT hits.subject_id, SUM(score) AS total, array_agg(reason ORDER BY score DESC) "  # fixed SQL fragments, values bound  # nosec B608
+        f"{exact_tier}SELECT hits.subject_id, SUM(score) AS total, array_agg(reason ORDER BY score DESC) AS reasons "  # fixed SQL fragments, values bound  # nosec B608
         f"FROM ({union}) hits JOIN records_subject s ON s.id = hits.subject_id WHERE {VISIBLE_SQL} "
         "GROUP BY hits.subject_id ORDER BY total DESC, hits.subject_id LIMIT %(limit)s"
     )
+    if columns is not None:
+        # The ranked page of results, joined to their rows for the asked fields, in the same order.
+        sql = (
+            f"WITH ranked AS ({sql}) SELECT ranked.subject_id, ranked.total, ranked.reasons, {columns.selected} "  # nosec B608: model columns
+            "FROM ranked JOIN records_subject ON records_subject.id = ranked.subject_id ORDER BY ranked.total DESC, ranked.subject_id"
+        )
     return sql, params
 
 
