@@ -9,11 +9,9 @@
   Django started the response (the page's own work, without gunicorn's
   parsing, keep-alive and logging), so the results can say which kind of
   request the app's CPU went to.
-- With MAIS_BENCH_AUDIT_NOOP=1 the audit row is not written (the statement
-  that takes the chain lock, reads the tip, counts for the alert rules and
-  INSERTs is skipped, and so are the rules themselves). Only the bench's second saturation pass
-  sets it, to measure what audit writing costs; it lives here, in the load
-  tests, so no production code path has a switch that turns auditing off.
+- With MAIS_BENCH_AUDIT_NOOP=1 the audit row is not written (audit_noop.py).
+  Only the bench's second saturation pass sets it, to measure what audit
+  writing costs.
 """
 
 from __future__ import annotations
@@ -27,21 +25,13 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from loadtests import audit_noop
 from mais.wsgi import application as django_application
 
 disclosure = importlib.import_module("access.disclosure")  # only once django.setup() has run, so not a top-level import
 
 if os.environ.get("MAIS_BENCH_AUDIT_NOOP") == "1":
-    import audit.services
-    from audit.models import AuditEvent
-
-    def _no_insert(self: AuditEvent, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
-        self.id = 0
-        return (True, 0, True)  # as if the alerts had been raised: the rules have nothing to count
-
-    AuditEvent.save = _no_insert  # type: ignore[method-assign,assignment]
-    AuditEvent.append = _no_insert  # type: ignore[method-assign]
-    audit.services.alerts.due = lambda *args, **kwargs: []  # type: ignore[attr-defined]
+    audit_noop.install()
 
 
 _local = threading.local()

@@ -59,14 +59,30 @@ def main() -> None:
         "figure run after run whatever else the machine is doing, for comparing two versions of the code (slow: "
         "use a small --n).",
     )
+    parser.add_argument(
+        "--plans",
+        action="store_true",
+        help="After the requests, how often PostgreSQL planned each prepared statement afresh (custom) or reused one plan "
+        "(generic) on this connection (pg_prepared_statements).",
+    )
+    parser.add_argument(
+        "--audit-noop",
+        action="store_true",
+        help="With the audit insert a no-op, as in the bench's second saturation pass (audit_noop.py): run with and "
+        "without to see what audit writing costs the app.",
+    )
     parser.add_argument("--only", choices=["record", "search", "audit"], default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.instructions:
-        return _count_instructions(args.instructions, args.n)
+        return _count_instructions(args.instructions, args.n, audit_noop=args.audit_noop)
 
     import django
 
     django.setup()
+    if args.audit_noop:
+        from loadtests import audit_noop
+
+        audit_noop.install()
     from django.db import connection
     from django.test import Client
     from django_otp.oath import totp
@@ -176,9 +192,25 @@ def main() -> None:
             stats.sort_stats("tottime").print_stats(25)
             if os.environ.get("MAIS_PROFILE_DUMP"):
                 stats.dump_stats(os.environ["MAIS_PROFILE_DUMP"])
+    if args.plans:
+        _print_plans(connection)
 
 
-def _count_instructions(kind: str, n: int) -> None:
+def _print_plans(connection) -> None:  # type: ignore[no-untyped-def]
+    """Each statement ``mais.prepared`` prepared on this connection: plans made for the values (custom) and runs of
+    the one kept plan (generic). A statement planned afresh on every run pays its planning every time."""
+    from mais import prepared
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, generic_plans, custom_plans FROM pg_prepared_statements ORDER BY name")
+        rows = cursor.fetchall()
+    print("prepared statements on this connection (generic / custom plans since the last PREPARE):")
+    for name, generic, custom in rows:
+        sql = " ".join(prepared.source(f"EXECUTE {name}").split())
+        print(f"  {generic:5d} / {custom:5d}  {sql[:160]}")
+
+
+def _count_instructions(kind: str, n: int, *, audit_noop: bool = False) -> None:
     """Run this script under callgrind for ``n`` requests of ``kind`` and print the instructions per request.
 
     Only the requests are counted: sign-in and 20 warm-up requests run first, then the script calls getppid(), where
@@ -199,13 +231,15 @@ def _count_instructions(kind: str, n: int) -> None:
             __file__,
             "--only",
             kind,
+            *(["--audit-noop"] if audit_noop else []),
             "--n",
             str(n),
         ]
         subprocess.run(command, check=True, stderr=subprocess.DEVNULL)  # noqa: S603
         totals = next(line for line in out.read_text().splitlines() if line.startswith(("totals:", "summary:")))
     total = int(totals.split()[1])
-    print(f"{kind}: {total / n / 1e6:.2f} million instructions per request (callgrind, {n} requests)")
+    noop = ", audit insert a no-op" if audit_noop else ""
+    print(f"{kind}: {total / n / 1e6:.2f} million instructions per request (callgrind, {n} requests{noop})")
 
 
 def _time_phases(phase_cpu: dict[str, list[float]]) -> None:
