@@ -22,7 +22,10 @@ from django.utils.safestring import SafeString
 def escape(value: Any) -> str:
     if hasattr(value, "__html__"):
         return str(value.__html__())
-    return html.escape(str(value), quote=True)
+    escaped = html.escape(str(value), quote=True)
+    # Any character outside ASCII as a character reference, so the page stays one ASCII string: one curly quote
+    # widens the whole page to two bytes a character and its UTF-8 encoding to a character-by-character loop (issue 6).
+    return escaped if escaped.isascii() else escaped.encode("ascii", "xmlcharrefreplace").decode("ascii")
 
 
 def built(markup: str) -> SafeString:

@@ -51,7 +51,9 @@ def _provenance(item: Any, subject_id: Any) -> str:
     history = ""
     if subject_id is not None:
         url = _history_link(item.code)(subject_id)
-        history = f' · <a class="govuk-link" href="{_e(url)}">History<span class="govuk-visually-hidden"> of {_e(item.label)}</span></a>'
+        history = (
+            f' &middot; <a class="govuk-link" href="{_e(url)}">History<span class="govuk-visually-hidden"> of {_e(item.label)}</span></a>'
+        )
     return f'<span class="mais-provenance">Updated {_e(_when(p.changed_at, "j M Y H:i"))} by {_e(p.person)}, {_e(p.agency)}{history}</span>'
 
 

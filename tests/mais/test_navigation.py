@@ -58,6 +58,6 @@ def test_the_jinja2_and_the_django_template_pages_draw_the_same_header_menu_and_
     client = client_for(morgan_mh)
     jinja_page = client.get(reverse("search")).content.decode()
     django_page = client.get(reverse("caseload")).content.decode()
-    assert "<title>Search –" in jinja_page and "<title>Caseload" in django_page
+    assert "<title>Search &ndash;" in jinja_page and "<title>Caseload" in django_page
     assert _chrome(jinja_page) == _chrome(django_page)
     assert 'data-testid="sign-out"' in _chrome(jinja_page)[0] and "govuk-footer" in _chrome(jinja_page)[1]
