@@ -309,10 +309,10 @@ def _fields_for(codes: frozenset[str] | set[str]) -> set[str]:
     return {f for code in codes for f in ITEMS_BY_CODE[code].model_fields}
 
 
-def search_fields(readable: frozenset[str]) -> set[str]:
-    """The subject fields a search page reads for each result: the summary items of ``readable`` and the governance
+def search_fields(shown: frozenset[str]) -> set[str]:
+    """The subject fields a search page reads for each result: those of the summary items ``shown`` and the governance
     fields (consent, lawful basis) that decide what may be shown."""
-    return _fields_for(frozenset(SUMMARY_ITEMS) & readable) | set(GOVERNANCE_FIELDS)
+    return _fields_for(shown) | set(GOVERNANCE_FIELDS)
 
 
 ALL_ITEM_CODES = frozenset(ITEMS_BY_CODE)
@@ -735,7 +735,7 @@ def disclose_search(
     limit = settings.SEARCH_RESULT_LIMIT
     effective = SearchCriteria(**{**criteria.__dict__, "include_aliases": "identity.aliases" in readable})
     shown = frozenset(SUMMARY_ITEMS) & readable
-    hits: list[Hit] = search_subjects(effective, limit=limit, agency_kind=principal.agency_kind, fields=search_fields(readable))
+    hits: list[Hit] = search_subjects(effective, limit=limit, agency_kind=principal.agency_kind, fields=search_fields(shown))
     term_lookup = terms()
     result_rows = []
     bases: dict[str, str] = {}

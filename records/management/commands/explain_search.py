@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 
-from access.disclosure import ALL_ITEM_CODES, search_fields
+from access.disclosure import SUMMARY_ITEMS, search_fields
 from access.models import AgencyKind
 from records.selectors import SearchCriteria, search_statement
 
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         planning: list[float] = []
         # The page's statement fetches the results' values too: those of every summary item here, as many as any
         # role's page asks for.
-        fields = search_fields(ALL_ITEM_CODES)
+        fields = search_fields(frozenset(SUMMARY_ITEMS))
         with connection.cursor() as cursor:
             for _ in range(runs):
                 person = rng.choice(sample)
