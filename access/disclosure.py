@@ -35,6 +35,7 @@ from access.explain import Why, basis_text, explain_shown, explain_withheld
 from access.governance import (
     GOVERNANCE_FIELDS,
     WITHHELD_REASONS,
+    ConsentFacts,
     Coverage,
     EmergencyGrant,
     agreement_coverage,
@@ -48,7 +49,8 @@ from access.governance import (
 )
 from access.models import AgencyKind, Team
 from access.policy import Principal
-from audit.services import Purpose, RequestContext, audit_record
+from audit.models import Reading
+from audit.services import AuditUnavailable, Purpose, RequestContext, audit_record
 from governance.selectors import DueRecord, retention_due
 from partnership.models import OUTCOME_NOTE_ITEM, Referral, ReferralEvent, SharingDecision
 from partnership.selectors import (
@@ -74,7 +76,7 @@ from records.selectors import (
     review_dates,
     search_subjects,
     subject_ids_by_nhs_number,
-    subject_record,
+    subject_record_read,
     subject_values,
 )
 from records.terms import terms
@@ -328,6 +330,7 @@ class _Access:
     coverage: Coverage | None  # None: agreements do not apply (owning team, preview, emergency)
     emergency: EmergencyGrant | None
     following: bool = False
+    consent: ConsentFacts | None = None  # the standing query's (None for a preview, which has none)
 
 
 def _resolve_access(principal: Principal, subject_id: uuid.UUID, purpose: Purpose) -> _Access:
@@ -341,11 +344,13 @@ def _resolve_access(principal: Principal, subject_id: uuid.UUID, purpose: Purpos
     on_caseload = standing.on_caseload
     writable = principal.grants.writable_anywhere | (principal.grants.writable_on_caseload if on_caseload else frozenset())
     if standing.emergency is not None:
-        return _Access(ALL_ITEM_CODES, writable, on_caseload, None, standing.emergency, standing.following)
+        return _Access(ALL_ITEM_CODES, writable, on_caseload, None, standing.emergency, standing.following, standing.consent)
     if on_caseload:
-        return _Access(principal.grants.readable, writable, on_caseload, None, None, standing.following)
+        return _Access(principal.grants.readable, writable, on_caseload, None, None, standing.following, standing.consent)
     coverage = standing.coverage
-    return _Access(principal.grants.readable & coverage.for_purpose, writable, on_caseload, coverage, None, standing.following)
+    return _Access(
+        principal.grants.readable & coverage.for_purpose, writable, on_caseload, coverage, None, standing.following, standing.consent
+    )
 
 
 def _check_visible(principal: Principal, access: _Access, values: Mapping[str, Any]) -> None:
@@ -519,6 +524,57 @@ CONSENT_FIELDS = (
 )
 
 
+# Times the record view decides on a subject's consent and reads the record again when the consent changed in
+# between (each time by another user's edit in the few milliseconds between two statements).
+_READ_ATTEMPTS = 3
+
+
+def _read_audited(
+    principal: Principal, subject_id: uuid.UUID, purpose: Purpose, context: RequestContext, event: str, surface: str
+) -> tuple[_Access, dict[str, Any], dict[tuple[str, str], Any]]:
+    """What the principal may see of the subject, and the record's values and provenance, read in the statement that
+    appends the disclosure's audit row (raises PermissionError when consent refuses, LookupError when there is none).
+
+    The standing query brings the subject's consent facts, so visibility and the lawful basis are decided, and the
+    audit row built, before the record is read; the read then returns the record only while its consent fields
+    still hold those values, and the row is appended only if it does (issue 6: the read and the append in one
+    round trip, and nothing read without its audit row, atomically).
+    """
+    for _attempt in range(_READ_ATTEMPTS):
+        access = _resolve_access(principal, subject_id, purpose)
+        consent = access.consent
+        if principal.previewing:
+            found = governance_values(subject_id)
+            consent = ConsentFacts(found["consent_status"], tuple(found["consent_agency_kinds"]), found["lawful_basis"]) if found else None
+        if consent is None:
+            raise LookupError("no such subject")
+        facts = consent.as_values()
+        _check_visible(principal, access, facts)
+        read = subject_record_read(
+            subject_id,
+            _fields_for(access.shown) | set(CONSENT_FIELDS),
+            access.shown,
+            consent=(consent.consent_status, consent.consent_agency_kinds, consent.lawful_basis),
+        )
+        entry = audit_record(
+            event=event,
+            context=context,
+            about=Subject,
+            subject_id=subject_id,
+            items=access.shown,
+            purpose=purpose,
+            detail=_disclosure_detail(principal, access, surface),
+            lawful_basis=lawful_basis_of(facts),
+            reading=Reading(read.sql, read.params, read.width),
+            **principal.audit_identity(),
+        )
+        if entry.read_row is not None:
+            values, changes = read.parse(entry.read_row)
+            assert values is not None  # the read returned its row
+            return access, values, changes
+    raise AuditUnavailable("the record's consent changed each time it was read")
+
+
 def disclose_subject(
     *,
     principal: Principal,
@@ -535,12 +591,8 @@ def disclose_subject(
     try:
         if not principal.grants.readable:
             raise PermissionError("the role may read no items")
-        access = _resolve_access(principal, subject_id, purpose)
+        access, values, changes = _read_audited(principal, subject_id, purpose, context, event, surface)
         shown = access.shown
-        values, changes = subject_record(subject_id, _fields_for(shown) | set(CONSENT_FIELDS), shown)
-        if values is None:
-            raise LookupError("no such subject")
-        _check_visible(principal, access, values)
         writable = access.writable
         provenance: dict[str, Provenance] = {}
         reviewed: dict[str, dt.datetime] = {}
@@ -591,17 +643,6 @@ def disclose_subject(
             emergency=access.emergency,
             emergency_possible=(any_withheld and access.emergency is None and not principal.previewing and emergency_allowed(values)),
             following=access.following,
-        )
-        audit_record(
-            event=event,
-            context=context,
-            about=Subject,
-            subject_id=subject_id,
-            items=shown,
-            purpose=purpose,
-            detail=_disclosure_detail(principal, access, surface),
-            lawful_basis=lawful_basis_of(values),
-            **principal.audit_identity(),
         )
         return view
     except PermissionError as exc:

@@ -182,10 +182,32 @@ class Standing:
     coverage: Coverage
     # Whether the user follows the record (the page's Follow button); read here to save the page a round trip.
     following: bool = False
+    # The subject's consent facts as this statement read them (None: no such subject). The record view decides
+    # visibility and the lawful basis on these, then reads the record only if they are still the same, in the
+    # statement that appends its audit row (``records.selectors.subject_record_read``).
+    consent: ConsentFacts | None = None
+
+
+@dataclass(frozen=True)
+class ConsentFacts:
+    """The three fields consent and the lawful basis are decided on (``consent_allows``, ``lawful_basis_of``)."""
+
+    consent_status: str
+    consent_agency_kinds: tuple[str, ...]
+    lawful_basis: str
+
+    def as_values(self) -> dict[str, Any]:
+        """As a record's values, for the rules that read them."""
+        return {
+            "consent_status": self.consent_status,
+            "consent_agency_kinds": list(self.consent_agency_kinds),
+            "lawful_basis": self.lawful_basis,
+        }
 
 
 STANDING_SQL = """
-SELECT base.on_caseload, e.id, e.reason_code, e.expires_at, base.agreements, base.following
+SELECT base.on_caseload, e.id, e.reason_code, e.expires_at, base.agreements, base.following,
+    s.id IS NOT NULL, s.consent_status, s.consent_agency_kinds, s.lawful_basis
 FROM (
     SELECT
         CASE WHEN cardinality(%(groups)s::int[]) = 0 THEN false ELSE EXISTS (
@@ -204,15 +226,17 @@ LEFT JOIN LATERAL (
     WHERE user_id = %(user)s AND subject_id = %(subject)s AND expires_at > %(now)s
     ORDER BY expires_at DESC LIMIT 1
 ) e ON true
+LEFT JOIN records_subject s ON s.id = %(subject)s
 """
 
 
 def subject_standing(principal: Principal, subject_id: uuid.UUID, purpose_code: str) -> Standing:
-    """``writable_items_for``'s caseload check, ``active_emergency``, ``agreement_coverage`` and following in one query.
+    """``writable_items_for``'s caseload check, ``active_emergency``, ``agreement_coverage``, following and the
+    subject's consent facts in one query.
 
-    The record view asks all three for every disclosure; one round trip
-    instead of three keeps it within its query budget. The same rules as the
-    three functions above, which a test checks against this one.
+    The record view asks all of them for every disclosure; one round trip
+    instead of five keeps it within its query budget. The same rules as the
+    functions above, which a test checks against this one.
     """
     caseload_groups = list(principal.team_group_ids) if principal.grants.writable_on_caseload else []
     now = timezone.now()
@@ -229,8 +253,9 @@ def subject_standing(principal: Principal, subject_id: uuid.UUID, purpose_code: 
                 "now": now,
             },
         )
-        on_caseload, e_id, e_reason, e_expires, agreements, following = cursor.fetchone()
+        on_caseload, e_id, e_reason, e_expires, agreements, following, found, status, kinds, basis = cursor.fetchone()
     if isinstance(agreements, str):
         agreements = json.loads(agreements)
     emergency = EmergencyGrant(e_id, e_reason, e_expires) if e_id is not None else None
-    return Standing(bool(on_caseload), emergency, _coverage(agreements, purpose_code), bool(following))
+    consent = ConsentFacts(status, tuple(kinds), basis) if found else None
+    return Standing(bool(on_caseload), emergency, _coverage(agreements, purpose_code), bool(following), consent)

@@ -17,7 +17,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from auditlog.models import AbstractLogEntry
 from django.conf import settings
@@ -29,6 +29,14 @@ from mais import prepared
 
 # Arbitrary constant naming the advisory lock that serialises chain appends.
 CHAIN_LOCK_KEY = 7_410_305_221
+
+
+class Reading(NamedTuple):
+    """A SELECT of at most one row of ``width`` columns, for ``AuditEvent.append`` to run in its statement."""
+
+    sql: str
+    params: list[Any]
+    width: int
 
 
 class AppendOnlyError(Exception):
@@ -72,6 +80,9 @@ class AuditEvent(AbstractLogEntry):
     request_id = models.CharField(max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+
+    # The row of the reading the append rode on (``append(reading=...)``); not stored.
+    read_row: tuple[Any, ...] | None = None
 
     class Meta(AbstractLogEntry.Meta):
         abstract = False
@@ -124,9 +135,15 @@ class AuditEvent(AbstractLogEntry):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.append()
 
-    def append(self, *, with_row: tuple[str, list[Any]] | None = None) -> tuple[Any, ...]:
+    def append(self, *, with_row: tuple[str, list[Any]] | None = None, reading: Reading | None = None) -> tuple[Any, ...] | None:
         """Append this event to the chain; ``with_row`` is a one-row SELECT run in the same statement, whose row
-        is returned (the alert rules' count rides here, saving a round trip per disclosure, issue 6)."""
+        is returned (the alert rules' count rides here, saving a round trip per disclosure, issue 6).
+
+        ``reading`` is a SELECT of at most one row that the event is about (the record a record view shows): the
+        event is appended only if it returns its row, in the same statement, so what is read is never without its
+        audit row, and the read costs no round trip of its own (issue 6). Its row is kept in ``read_row``; when it
+        returns none nothing is appended and this returns None.
+        """
         if self.pk is not None:
             raise AppendOnlyError("audit events are append-only and cannot be changed")
         if not self.event:
@@ -134,12 +151,20 @@ class AuditEvent(AbstractLogEntry):
             self.event = {0: "object.create", 1: "object.update", 2: "object.delete", 3: "object.access"}.get(self.action, "object.change")
         if self.actor_id and not self.actor_username:
             self.actor_username = self.actor.username if self.actor else ""
-        sql, params = self._append_statement()
+        sql, params = self._append_statement(gated=reading is not None)
+        # Fixed SQL with bound values in every part; the CTE's INSERT runs whatever the outer SELECT reads.
+        ctes: list[str] = []
+        before: list[Any] = []
+        if reading is not None:
+            ctes.append(f"reading AS MATERIALIZED ({reading.sql})")
+            before += reading.params
         if with_row is not None:
-            extra_sql, extra_params = with_row
-            # Both parts are fixed SQL with bound values; the CTE's INSERT runs whatever the outer SELECT reads.
-            sql = f"WITH extra AS MATERIALIZED ({extra_sql}), appended AS ({sql}) SELECT appended.*, extra.* FROM appended, extra"  # nosec B608
-            params = [*extra_params, *params]
+            ctes.append(f"extra AS MATERIALIZED ({with_row[0]})")
+            before += with_row[1]
+        if ctes:
+            tables = ", ".join(["appended", *(["extra"] if with_row is not None else []), *(["reading"] if reading is not None else [])])
+            sql = f"WITH {', '.join(ctes)}, appended AS ({sql}) SELECT * FROM {tables}"  # nosec B608
+            params = [*before, *params]
         # The advisory lock is held to the end of the transaction, so appends are serialised and ids follow chain
         # order. Inside the caller's atomic block that is the caller's commit; outside one (a read's disclosure,
         # whose only write is this row) the statement is its own transaction and the lock is released as it
@@ -148,12 +173,16 @@ class AuditEvent(AbstractLogEntry):
         with connection.cursor() as cursor:
             prepared.execute(cursor, sql, params)
             row = cursor.fetchone()
+        if row is None:
+            return None
         self.id, self.prev_hash, self.hash = row[:3]
         self._state.adding = False
         self._state.db = connection.alias
-        return tuple(row[3:])
+        end = len(row) - (reading.width if reading is not None else 0)
+        self.read_row = tuple(row[end:]) if reading is not None else None
+        return tuple(row[3:end])
 
-    def _append_statement(self) -> tuple[str, list[Any]]:
+    def _append_statement(self, *, gated: bool = False) -> tuple[str, list[Any]]:
         """One INSERT that takes the chain lock, reads the tip and computes this row's hash in the database.
 
         One round trip instead of two (issue 6: every disclosure appends, and the lock is held until commit).
@@ -161,7 +190,7 @@ class AuditEvent(AbstractLogEntry):
         canonical payload, which Python builds (the database would write JSON differently). The tip is read
         by audit_chain_tip (migration 0006) after the lock is granted, so the chain cannot fork.
         """
-        sql, fields, preparers = _append_sql()
+        sql, fields, preparers = _append_sql(gated)
         values = [prepare(field.pre_save(self, add=True)) for field, prepare in zip(fields, preparers, strict=True)]
         payload = self.canonical_payload()
         return sql, [*values, payload, CHAIN_LOCK_KEY, GENESIS_HASH]
@@ -207,7 +236,7 @@ def _preparer(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
 
 
 @functools.cache
-def _append_sql() -> tuple[str, tuple[models.Field[Any, Any], ...], tuple[Callable[[Any], Any], ...]]:
+def _append_sql(gated: bool = False) -> tuple[str, tuple[models.Field[Any, Any], ...], tuple[Callable[[Any], Any], ...]]:
     """The append statement, the fields whose values it binds and how each is prepared, built once: the model does not
     change at run time, and building it per event (column names, database types) was a tenth of a record view's
     Python time (issue 6)."""
@@ -217,7 +246,9 @@ def _append_sql() -> tuple[str, tuple[models.Field[Any, Any], ...], tuple[Callab
     sql = (
         f"INSERT INTO {AuditEvent._meta.db_table} ({columns}, prev_hash, hash) "  # nosec B608: names from the model
         f"SELECT {placeholders}, tip.h, encode(sha256(convert_to(tip.h || %s, 'UTF8')), 'hex') "
-        "FROM (SELECT coalesce(audit_chain_tip(%s), %s) AS h) tip RETURNING id, prev_hash, hash"
+        "FROM (SELECT coalesce(audit_chain_tip(%s), %s) AS h) tip"
+        # Gated on ``append``'s reading: no row read, nothing appended (and the chain lock is not taken).
+        f"{' WHERE EXISTS (SELECT 1 FROM reading)' if gated else ''} RETURNING id, prev_hash, hash"
     )
     return sql, fields, tuple(_preparer(f) for f in fields)
 

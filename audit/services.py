@@ -20,7 +20,7 @@ from django.db import DatabaseError, models
 from django.utils import timezone
 
 from audit import alerts
-from audit.models import AuditEvent
+from audit.models import AuditEvent, Reading
 
 
 class ActorFields(TypedDict):
@@ -82,8 +82,13 @@ def audit_record(
     changes: dict[str, Any] | None = None,
     agency_24h: bool = True,
     lawful_basis: str = "",
+    reading: Reading | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, or raise ``AuditUnavailable``."""
+    """Append one event to the chain, or raise ``AuditUnavailable``.
+
+    With ``reading`` (a one-row SELECT of what the event discloses) the event is appended in the statement that
+    reads it, only if it returns its row, which is left in the event's ``read_row`` (None: no row, no event).
+    """
     if context.on_behalf_of:
         detail = {**(detail or {}), "on_behalf_of": context.on_behalf_of}
     try:
@@ -111,7 +116,9 @@ def audit_record(
         )
         now = timezone.now()
         count = alerts.count_for(entry, now=now)
-        counted = entry.append(with_row=(count.sql, count.params) if count else None)
+        counted = entry.append(with_row=(count.sql, count.params) if count else None, reading=reading)
+        if counted is None:
+            return entry  # the reading found no row: nothing was appended, and there is nothing to alert on
         due = alerts.due(
             entry, agency_24h=agency_24h, now=now, counted=(bool(counted[0]), int(counted[1]), bool(counted[2])) if count else None
         )

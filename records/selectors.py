@@ -353,20 +353,59 @@ def subject_record(
     small does not stay. Values are converted as the ORM converts them (``mais.rawsql``); tests compare both parts
     with the ORM.
     """
+    read = subject_record_read(subject_id, fields, item_codes)
+    with connection.cursor() as cursor:
+        prepared.execute(cursor, read.sql, read.params)
+        row = cursor.fetchone()
+    return read.parse(row)
+
+
+class RecordRead(NamedTuple):
+    """``subject_record``'s statement, for a caller that runs it inside another one (the audited record view)."""
+
+    sql: str
+    params: list[Any]
+    columns: _SubjectColumns
+
+    @property
+    def width(self) -> int:
+        """Columns in the row: the fields, then the six arrays of the latest changes."""
+        return len(self.columns.names) + 6
+
+    def parse(self, row: Sequence[Any] | None) -> tuple[dict[str, Any] | None, dict[tuple[str, str], LatestChange]]:
+        """The statement's row as ``subject_record`` returns it."""
+        if row is None:
+            return None, {}
+        values = self.columns.values(row)
+        codes, kinds, ats, people, agencies, roles = (column or () for column in row[len(self.columns.names) :])
+        changes = [LatestChange(*change) for change in zip(codes, kinds, ats, people, agencies, roles, strict=True)]
+        return values, {(change.item_code, change.kind): change for change in changes}
+
+
+def subject_record_read(
+    subject_id: uuid.UUID,
+    fields: Iterable[str],
+    item_codes: Iterable[str],
+    *,
+    consent: tuple[str, Sequence[str], str] | None = None,
+) -> RecordRead:
+    """The statement behind ``subject_record``. With ``consent`` (status, agency kinds, lawful basis) it returns the
+    row only while the subject's consent fields still hold those values: the record view decided what may be seen,
+    and which lawful basis to audit, on values it read a statement earlier, and serves nothing read after a change."""
     columns = _SubjectColumns(fields)
     sql = (
         f"SELECT {columns.selected}, latest.* FROM records_subject "  # nosec B608: model columns and fixed SQL
         f"LEFT JOIN LATERAL ({_LATEST_CHANGES_SQL}) latest ON true WHERE records_subject.id = %s"
     )
-    with connection.cursor() as cursor:
-        prepared.execute(cursor, sql, [list(item_codes), subject_id])
-        row = cursor.fetchone()
-    if row is None:
-        return None, {}
-    values = columns.values(row)
-    codes, kinds, ats, people, agencies, roles = (column or () for column in row[len(columns.names) :])
-    changes = [LatestChange(*change) for change in zip(codes, kinds, ats, people, agencies, roles, strict=True)]
-    return values, {(change.item_code, change.kind): change for change in changes}
+    params: list[Any] = [list(item_codes), subject_id]
+    if consent is not None:
+        sql += (
+            " AND records_subject.consent_status = %s AND records_subject.consent_agency_kinds = %s::varchar(30)[]"
+            " AND records_subject.lawful_basis = %s"
+        )
+        status, kinds, basis = consent
+        params += [status, list(kinds), basis]
+    return RecordRead(sql, params, columns)
 
 
 def governance_values(subject_id: uuid.UUID) -> dict[str, Any] | None:

@@ -201,3 +201,65 @@ def test_only_administrators_preview(priya_police, subject, client_for):
     client = client_for(priya_police)
     give_purpose(client, subject.id)
     assert client.get(f"/records/{subject.id}/preview/?role=mh_practitioner").status_code == 403
+
+
+def _stale_standing(monkeypatch, consent, times: int | None = None):
+    """Make the standing query report ``consent`` (as if read just before someone changed it) ``times`` times."""
+    import dataclasses
+
+    import access.disclosure
+
+    real = access.disclosure.subject_standing
+    calls = []
+
+    def stale(*args, **kwargs):
+        calls.append(1)
+        standing = real(*args, **kwargs)
+        return dataclasses.replace(standing, consent=consent) if times is None or len(calls) <= times else standing
+
+    monkeypatch.setattr(access.disclosure, "subject_standing", stale)
+    return calls
+
+
+def test_consent_withdrawn_between_the_decision_and_the_read_shows_priya_nothing(priya_police, subject, monkeypatch):
+    """Priya's view was decided on consent that covered police; it was withdrawn before her record was read. The read
+    returns nothing and appends no row; the view decides again on the withdrawal and refuses her, audited as denied."""
+    from access.governance import ConsentFacts
+    from records.models import ConsentStatus, Subject
+
+    Subject.objects.filter(id=subject.id).update(consent_status=ConsentStatus.GIVEN, consent_agency_kinds=["police"], lawful_basis="")
+    before = ConsentFacts("given", ("police",), "")
+    Subject.objects.filter(id=subject.id).update(consent_status=ConsentStatus.WITHDRAWN)
+    calls = _stale_standing(monkeypatch, before, times=1)
+    with pytest.raises(NotFound):
+        disclose_subject(principal=principal_for(priya_police), subject_id=subject.id, purpose=PURPOSE, context=CTX)
+    assert len(calls) == 2
+    assert list(AuditEvent.objects.filter(subject_id=subject.id).values_list("event", "outcome", "additional_data")) == [
+        ("record.view", "denied", {"rule": "consent"})
+    ]
+
+
+def test_a_record_whose_consent_keeps_changing_is_not_served(priya_police, subject, monkeypatch):
+    """If the consent read by the standing query never matches the record (three tries), nothing is served and no
+    disclosure is audited: the request fails as the audit trail failing does (503)."""
+    from access.governance import ConsentFacts
+    from audit.services import AuditUnavailable
+
+    calls = _stale_standing(monkeypatch, ConsentFacts("given", ("police", "other"), "not-the-records-basis"))
+    with pytest.raises(AuditUnavailable):
+        disclose_subject(principal=principal_for(priya_police), subject_id=subject.id, purpose=PURPOSE, context=CTX)
+    assert len(calls) == 3
+    assert not AuditEvent.objects.filter(subject_id=subject.id).exists()
+
+
+def test_the_record_view_audits_the_lawful_basis_it_decided_on(priya_police, subject):
+    """The row's lawful basis is the record's, and the chain verifies with the hash the database computed."""
+    from access.governance import lawful_basis_of
+    from audit.verify import verify_chain
+    from records.selectors import governance_values
+
+    view = disclose_subject(principal=principal_for(priya_police), subject_id=subject.id, purpose=PURPOSE, context=CTX)
+    event = AuditEvent.objects.get(event="record.view", subject_id=subject.id)
+    assert event.lawful_basis == lawful_basis_of(governance_values(subject.id))
+    assert event.items == sorted(view.disclosed)
+    assert verify_chain().ok

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.utils.translation import gettext_lazy
 
-from audit.models import AuditEvent, _append_sql
+from audit.models import AuditEvent, Reading, _append_sql
 
 pytestmark = pytest.mark.django_db
 
@@ -63,3 +63,41 @@ def test_the_item_codes_take_the_direct_path() -> None:
     prepare = dict(zip([f.name for f in fields], preparers, strict=True))
     assert prepare["items"].__name__ == "_as_texts"
     assert prepare["actor_username"].__name__ == "_as_text"
+
+
+def _view(items: list[str]) -> AuditEvent:
+    from django.contrib.contenttypes.models import ContentType
+
+    return AuditEvent(
+        event="record.view",
+        action=3,
+        content_type=ContentType.objects.get_for_model(AuditEvent),
+        actor_username="priya.police",
+        items=items,
+    )
+
+
+def _read_one(value: int | None) -> Reading:
+    """A reading that returns one row (value, its double) or, for None, none."""
+    return Reading("SELECT v, v * 2 FROM (SELECT %s::int AS v) t WHERE v IS NOT NULL", [value], 2)
+
+
+def test_an_append_riding_on_a_reading_keeps_its_row_and_the_chain() -> None:
+    """The reading's row comes back, after the alert count's, and the appended row links into the chain."""
+    from audit.verify import verify_chain
+
+    first = _view(["identity.family_name"])
+    assert first.append(reading=_read_one(21)) == ()
+    assert first.read_row == (21, 42) and first.id is not None
+    second = _view([])
+    assert second.append(with_row=("SELECT %s::int, true", [5]), reading=_read_one(4)) == (5, True)
+    assert second.read_row == (4, 8) and second.prev_hash == first.hash
+    assert verify_chain().ok
+
+
+def test_a_reading_that_finds_nothing_appends_nothing() -> None:
+    """No row read, no event: nothing to disclose, so nothing to audit as disclosed (the caller audits the refusal)."""
+    event = _view([])
+    assert event.append(with_row=("SELECT 1", []), reading=_read_one(None)) is None
+    assert event.id is None and event.read_row is None
+    assert not AuditEvent.objects.exists()

@@ -101,3 +101,21 @@ def test_following_rides_in_the_standing_query_and_reaches_the_page(priya_police
     Follow.objects.create(user=priya_police, subject_id=subject.id)
     assert subject_standing(who, subject.id, "custody_detention").following is True
     assert b"Stop following" in client.get(f"/records/{subject.id}/").content
+
+
+def test_standing_brings_the_subjects_consent_facts(priya_police, cmht_team):
+    """The record view decides on these before it reads the record: they must be the subject's own, and None for a
+    subject that does not exist."""
+    import uuid
+
+    from access.governance import ConsentFacts
+    from records.models import ConsentStatus
+
+    given = make_subject(team=cmht_team, consent_status=ConsentStatus.GIVEN, consent_agency_kinds=["police", "nhs_trust"], lawful_basis="")
+    withdrawn = make_subject(team=cmht_team, consent_status=ConsentStatus.WITHDRAWN, lawful_basis="safeguarding")
+    who = principal_for(priya_police)
+    assert subject_standing(who, given.id, "custody_detention").consent == ConsentFacts("given", ("police", "nhs_trust"), "")
+    assert subject_standing(who, withdrawn.id, "custody_detention").consent == ConsentFacts(
+        "withdrawn", tuple(withdrawn.consent_agency_kinds), "safeguarding"
+    )
+    assert subject_standing(who, uuid.uuid4(), "custody_detention").consent is None
