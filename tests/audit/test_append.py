@@ -96,8 +96,12 @@ def test_an_append_riding_on_a_reading_keeps_its_row_and_the_chain() -> None:
 
 
 def test_a_reading_that_finds_nothing_appends_nothing() -> None:
-    """No row read, no event: nothing to disclose, so nothing to audit as disclosed (the caller audits the refusal)."""
+    """No row read, no event: nothing to disclose, so nothing to audit as disclosed (the caller audits the refusal),
+    and no wait for the chain lock."""
     event = _view([])
     assert event.append(with_row=("SELECT 1", []), reading=_read_one(None)) is None
     assert event.id is None and event.read_row is None
     assert not AuditEvent.objects.exists()
+    with connection.cursor() as cursor:  # and the chain lock was not taken (this test runs in a transaction)
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+        assert cursor.fetchone()[0] == 0
