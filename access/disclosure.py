@@ -545,7 +545,7 @@ def _read_audited(
         consent = access.consent
         if principal.previewing:
             found = governance_values(subject_id)
-            consent = ConsentFacts(found["consent_status"], tuple(found["consent_agency_kinds"]), found["lawful_basis"]) if found else None
+            consent = ConsentFacts.of(found) if found else None
         if consent is None:
             raise LookupError("no such subject")
         facts = consent.as_values()

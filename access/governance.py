@@ -196,6 +196,11 @@ class ConsentFacts:
     consent_agency_kinds: tuple[str, ...]
     lawful_basis: str
 
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> ConsentFacts:
+        """From a record's values (``governance_values``)."""
+        return cls(values["consent_status"], tuple(values["consent_agency_kinds"]), values["lawful_basis"])
+
     def as_values(self) -> dict[str, Any]:
         """As a record's values, for the rules that read them."""
         return {

@@ -19,6 +19,7 @@ SUBJECT_SELECTORS = {
     "search_subjects",
     "subject_values",
     "subject_record",
+    "subject_record_read",
     "item_history",
     "subject_ids_by_nhs_number",
     "governance_values",
