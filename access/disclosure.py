@@ -787,10 +787,12 @@ def disclose_search(
         items = {code: _item_view(ITEMS_BY_CODE[code], principal, values, term_lookup, shown, coverage) for code in SUMMARY_ITEMS}
         reasons = tuple(dict.fromkeys(REASON_TEXT.get(r, r) for r in hit.reasons))
         result_rows.append(SearchRow(hit.subject_id, reasons, MappingProxyType(items)))
-    detail.update(
-        result_count=len(hits), results=[str(h.subject_id) for h in hits], result_bases=bases, agreements=list(coverage.references)
-    )
+    detail.update(result_count=len(hits), results=[str(h.subject_id) for h in hits], agreements=list(coverage.references))
     distinct_bases = set(bases.values())
+    if len(distinct_bases) > 1:
+        # Each result's lawful basis: the row's own when the results share one (the usual case), else this map. A
+        # map of fifty was half of a search row's detail, written, hashed, indexed and stored on every search (issue 6).
+        detail["result_bases"] = bases
     audit_record(
         event=event,
         context=context,

@@ -161,7 +161,20 @@ def test_lawful_basis_travels_with_view_search_history_and_edit_events(priya_pol
         "record.edit": "vital_interests",
     }
     search = AuditEvent.objects.get(event="search")
-    assert search.additional_data["result_bases"] == {str(person.id): "vital_interests"}
+    assert "result_bases" not in search.additional_data  # the one result's basis is the row's
+
+
+def test_a_search_listing_people_shared_on_different_bases_records_each_ones(priya_police, cmht_team):
+    """Two Basisbys, one shared on consent and one on vital interests: the row can name no one basis, so the
+    detail maps each result to its own (when they share one, the row's lawful basis says it for all)."""
+    on_consent = make_subject(
+        team=cmht_team, family_name="Basisby", consent_status="given", consent_agency_kinds=["police"], lawful_basis=""
+    )
+    on_vital = make_subject(team=cmht_team, family_name="Basisby", consent_status="not_obtained", lawful_basis="vital_interests")
+    assert len(_search(priya_police, "Basisby")) == 2
+    search = AuditEvent.objects.get(event="search")
+    assert search.lawful_basis == ""
+    assert search.additional_data["result_bases"] == {str(on_consent.id): "consent", str(on_vital.id): "vital_interests"}
 
 
 def _search(user, name):
