@@ -152,18 +152,18 @@ class AuditEvent(AbstractLogEntry):
         if self.actor_id and not self.actor_username:
             self.actor_username = self.actor.username if self.actor else ""
         sql, params = self._append_statement(gated=reading is not None)
-        # Fixed SQL with bound values in every part; the CTE's INSERT runs whatever the outer SELECT reads.
+        # Fixed SQL with bound values in every part; the CTE's INSERT runs whatever the outer SELECT reads. The row:
+        # the appended columns, then with_row's, then the reading's (last, so ``width`` finds them).
         ctes: list[str] = []
+        tables = ["appended"]
         before: list[Any] = []
-        if reading is not None:
-            ctes.append(f"reading AS MATERIALIZED ({reading.sql})")
-            before += reading.params
-        if with_row is not None:
-            ctes.append(f"extra AS MATERIALIZED ({with_row[0]})")
-            before += with_row[1]
+        for name, part in (("extra", with_row), ("reading", reading)):
+            if part is not None:
+                ctes.append(f"{name} AS MATERIALIZED ({part[0]})")
+                tables.append(name)
+                before += part[1]
         if ctes:
-            tables = ", ".join(["appended", *(["extra"] if with_row is not None else []), *(["reading"] if reading is not None else [])])
-            sql = f"WITH {', '.join(ctes)}, appended AS ({sql}) SELECT * FROM {tables}"  # nosec B608
+            sql = f"WITH {', '.join(ctes)}, appended AS ({sql}) SELECT * FROM {', '.join(tables)}"  # nosec B608
             params = [*before, *params]
         # The advisory lock is held to the end of the transaction, so appends are serialised and ids follow chain
         # order. Inside the caller's atomic block that is the caller's commit; outside one (a read's disclosure,
