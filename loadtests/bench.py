@@ -369,6 +369,8 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
     )
     say("reading the database into the operating system's cache (pg_prewarm), as a database in service holds it")
     warmed_mb = warm_cache(url)
+    speed_before = machine_speed()
+    say(f"machine speed: the fixed Python loop took {speed_before:.2f} s of CPU (best of 3)")
     log = WORK / f"gunicorn-{stem}.log"
     results: dict[str, Any] = {
         "warmed_mb": warmed_mb,
@@ -376,6 +378,7 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
         "pg": pg_version,
         "sessions": f"Redis ({redis})" if redis else "PostgreSQL",
         "autovacuum": autovacuum,
+        "speed": [speed_before],
     }
 
     if args.saturation_only:
@@ -404,6 +407,7 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
     )
     chain_ok = chain.returncode == 0
     chain_message = (chain.stdout + chain.stderr).strip().splitlines()[-1] if (chain.stdout + chain.stderr).strip() else ""
+    results["speed"].append(machine_speed())
     say("EXPLAIN ANALYZE of the same searches")
     explained = json.loads(
         manage(env, "explain_search", f"--people={WORK / f'users-{args.size}.json'}", "--runs=300", capture=True).strip()
@@ -463,6 +467,29 @@ WARM_SQL = (
     "SELECT coalesce(sum(pg_prewarm(c.oid::regclass, 'read')), 0) FROM pg_class c "
     "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i', 'm')"
 )
+
+
+# A fixed single-threaded pure-Python workload: its CPU time says how fast this machine's cores are, so runs on different
+# machines of the same kind (these VMs differed by 1.7x in a week) and runs early and late in one session can be read
+# side by side. Only the interpreter runs it: no I/O, no allocation beyond small ints.
+_SPEED_LOOP = "import time\nt = time.process_time()\ns = 0\nfor i in range(20_000_000):\n    s += i\nprint(time.process_time() - t)"
+
+
+def machine_speed(runs: int = 3) -> float:
+    """Seconds of CPU the fixed loop takes in a fresh interpreter, the best of ``runs`` (lower is faster)."""
+    return min(
+        float(subprocess.run([sys.executable, "-c", _SPEED_LOOP], check=True, capture_output=True, text=True).stdout)  # noqa: S603 (our interpreter, a fixed script)
+        for _ in range(runs)
+    )
+
+
+def speed_line(speed: list[float]) -> str:
+    """The machine's speed before (and after) the runs, as the results state it."""
+    said = f"{speed[0]:.2f} s before the runs" + (f", {speed[1]:.2f} s after" if len(speed) > 1 else "")
+    return (
+        "Machine speed: a fixed single-threaded Python loop (20 million additions, `bench.machine_speed`, best of 3) took "
+        f"{said}; lower is faster, for comparing runs on other machines and at other times."
+    )
 
 
 def warm_cache(url: str) -> float:
@@ -671,6 +698,8 @@ def render(
         f"{args.saturation_users} users, no think time, {args.saturation_duration} s of each pass, the audited and the "
         f"no-op pass alternating in {args.saturation_rounds} rounds.",
     ]
+    if results.get("speed"):
+        lines += ["", speed_line(results["speed"])]
     if seeding:
         lines += ["", f"Seeding for this run: {seeding}"]
     lines += ["", "## Targets", "", "| check | measured | target | met |", "|---|---|---|---|"]

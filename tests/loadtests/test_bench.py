@@ -1,9 +1,10 @@
-"""The bench's own steps: the report's list of the autovacuum stand-in's work, and warming the cache before measuring."""
+"""The bench's own steps: the report's list of the autovacuum stand-in's work, warming the cache before measuring, the machine's speed."""
 
 from __future__ import annotations
 
 import pytest
 
+from loadtests import bench
 from loadtests.bench import _counted
 
 
@@ -32,3 +33,11 @@ def test_warming_the_cache_reads_every_table_and_index_of_the_app_whole(db):
         expected_mb = float(cursor.fetchone()[0]) / 1e6
         assert expected_mb > 1  # the migrated database's tables and their indexes
         assert warm(cursor) == pytest.approx(expected_mb)
+
+
+def test_machine_speed_is_the_fixed_loops_cpu_time_and_the_results_say_it():
+    speed = bench.machine_speed(runs=1)
+    assert 0.05 < speed < 60  # seconds of CPU for 20 million additions on any machine that can run the suite
+    line = bench.speed_line([1.234, 1.5])
+    assert "1.23 s before the runs, 1.50 s after" in line
+    assert "1.23 s before the runs;" in bench.speed_line([1.234])
