@@ -5,9 +5,11 @@ append that is more work than running them (EXPLAIN: 0.33, 0.16 and 0.27 ms of p
 ms of execution). ``execute`` prepares such a statement once per database connection and runs it with ``EXECUTE``.
 
 Rules:
-- Only statements whose best plan does not depend on the values: lookups by primary key or unique key. Never the
-  name search: after five runs PostgreSQL may keep one generic plan for every name, and at a million people a
-  generic plan took 480 ms for a surname that a plan made for the name answers in 5 ms (measured).
+- Only statements whose best plan does not depend on the values: lookups by primary key or unique key, and the
+  full-name search, whose rows come through arrays computed as it runs (``records.selectors.prepared_search`` says
+  why and what was measured). Never a search by surname alone: after five runs PostgreSQL may keep one generic plan
+  for every name, and at a million people a generic plan took 480-894 ms for a surname that a plan made for the
+  name answers in 5-10 ms (measured).
 - PostgreSQL keeps a prepared statement's plan until the statistics of its tables change (ANALYZE, which autovacuum
   runs as a table grows). A plan made while a table was nearly empty scans it whole until then. So each statement
   is prepared again after ``REPLAN_AFTER`` runs on a connection: PostgreSQL then plans it afresh for the table's
@@ -80,6 +82,19 @@ def source(executed: str) -> str:
 
 def execute(cursor: Any, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> None:
     """Run ``sql`` (``%s`` or ``%(name)s`` parameters, not both) on this Django cursor as a prepared statement."""
+    cursor.execute(*_execute_statement(cursor, sql, params))
+
+
+def explain_analyze(cursor: Any, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> Any:
+    """EXPLAIN (ANALYZE, FORMAT JSON) of ``sql`` run as ``execute`` runs it: the prepared statement, with the plan
+    PostgreSQL keeps for it (for the bench's bare-SQL cross-check, which must time what the app runs)."""
+    statement, values = _execute_statement(cursor, sql, params)
+    cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", values)
+    return cursor.fetchone()[0]
+
+
+def _execute_statement(cursor: Any, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """Prepare ``sql`` on the cursor's connection if it is not (or is due again), and return the EXECUTE and its values."""
     name, body, order = _prepare(sql)
     raw = cursor.db.connection
     with _lock:
@@ -96,4 +111,4 @@ def execute(cursor: Any, sql: str, params: Sequence[Any] | Mapping[str, Any]) ->
         runs = REPLAN_AFTER
     left[name] = runs - 1
     values = [params[key] for key in order]  # type: ignore[index]
-    cursor.execute(f"EXECUTE {name}({', '.join(['%s'] * len(values))})" if values else f"EXECUTE {name}", values)
+    return (f"EXECUTE {name}({', '.join(['%s'] * len(values))})" if values else f"EXECUTE {name}"), values

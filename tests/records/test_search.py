@@ -328,3 +328,58 @@ def test_the_results_values_come_with_the_search_as_subject_values_gives_them(db
     expected = subject_values([h.subject_id for h in plain], fields)
     assert [h.values for h in with_values] == [expected[h.subject_id] for h in plain]
     assert all(h.values is None for h in plain)
+
+
+def _statements_run(criteria: SearchCriteria) -> list[str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        search_subjects(criteria, limit=50, agency_kind="police")
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def test_a_full_name_search_runs_prepared_and_a_surname_alone_does_not(namesakes):
+    """Only a full name's plan may be kept for every name (records.selectors.prepared_search says why)."""
+    assert all(sql.startswith("EXECUTE mais_") for sql in _statements_run(SearchCriteria(name="Kathryn Robinson")))
+    for criteria in (
+        SearchCriteria(name="Robinson"),
+        SearchCriteria(date_of_birth=dt.date(1980, 5, 17)),
+        SearchCriteria(nhs_number="9434765919"),
+    ):
+        assert not any(sql.startswith("EXECUTE") for sql in _statements_run(criteria)), criteria
+
+
+@pytest.mark.parametrize("plan_cache_mode", ["auto", "force_generic_plan"])
+def test_a_prepared_full_name_search_ranks_exactly_as_the_statement_run_as_it_is(plan_cache_mode, namesakes):
+    """The same people, scores (the sound bonus included) and reasons, with a plan made for the values or one kept for
+    every name; each query run eight times, past PostgreSQL's first five plans made for the values."""
+    from django.db import connection
+
+    from records.selectors import search_statement
+
+    dob = dt.date(1980, 5, 17)
+    make_subject(family_name="Smith", given_names="John", date_of_birth=dob)
+    make_subject(family_name="Smyth", given_names="Jon Paul", date_of_birth=dt.date(1975, 1, 1))
+    make_subject(family_name="Robinson", given_names="Kathryn")
+    make_subject(family_name="Wright", given_names="Stephen")
+    queries = [
+        SearchCriteria(name="Jon Smith", date_of_birth=dob),
+        SearchCriteria(name="Paul Smyth"),
+        SearchCriteria(name="Catherine Robinsn"),
+        SearchCriteria(name="Wrigth Steven"),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET plan_cache_mode = {plan_cache_mode}")
+        try:
+            for criteria in queries:
+                sql, params = search_statement(criteria, limit=50, agency_kind="police")  # type: ignore[misc]
+                cursor.execute(sql, params)
+                as_it_is = [(r[0], float(r[1]), tuple(r[2])) for r in cursor.fetchall()]
+                assert as_it_is, criteria
+                assert any(score % 1 for _, score, _ in as_it_is)  # scores with fractions: the bonus and similarity count
+                for _ in range(8):
+                    prepared = [(h.subject_id, h.score, h.reasons) for h in search_subjects(criteria, limit=50, agency_kind="police")]
+                    assert prepared == as_it_is, criteria
+        finally:
+            cursor.execute("RESET plan_cache_mode")

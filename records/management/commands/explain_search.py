@@ -1,7 +1,7 @@
 """The police search as bare SQL: ``manage.py explain_search --people var/bench/users-30000.json --runs 200``.
 
 For ``make bench``'s second cross-check: the same statement the search page
-runs (``records.selectors.search_statement``), built from the same mix of
+runs (``records.selectors.search_statement``; a full-name search prepared, as the page runs it), built from the same mix of
 criteria the Locust police scenario sends (full name and date of birth six
 times in ten, surname alone otherwise), run with EXPLAIN ANALYZE on the same
 database. Prints JSON: each run's server-side time in ms (planning and execution, as EXPLAIN ANALYZE reports them),
@@ -23,7 +23,8 @@ from django.db import connection
 
 from access.disclosure import SUMMARY_ITEMS, search_fields
 from access.models import AgencyKind
-from records.selectors import SearchCriteria, search_statement
+from mais import prepared
+from records.selectors import SearchCriteria, prepared_search, search_statement
 
 
 class Command(BaseCommand):
@@ -54,8 +55,12 @@ class Command(BaseCommand):
                 statement = search_statement(criteria, limit=settings.SEARCH_RESULT_LIMIT, agency_kind=AgencyKind.POLICE, fields=fields)
                 assert statement is not None
                 sql, params = statement
-                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
-                plan = cursor.fetchone()[0]
+                if prepared_search(criteria):
+                    # As the page runs it: prepared, with the plan PostgreSQL keeps (records.selectors.prepared_search).
+                    plan = prepared.explain_analyze(cursor, sql, params)
+                else:
+                    cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+                    plan = cursor.fetchone()[0]
                 plan = json.loads(plan) if isinstance(plan, str) else plan
                 planned = float(plan[0].get("Planning Time", 0.0))
                 times.append(float(plan[0]["Execution Time"]) + planned)
