@@ -222,12 +222,13 @@ def prepared_search(criteria: SearchCriteria) -> bool:
     the median). Prepared, PostgreSQL may keep one generic plan for every name after five runs. That is safe here and
     only here: a full-name search finds its rows through the arrays of name words like each word (``FAMILY_WORDS``,
     ``GIVEN_WORDS``), computed as the statement runs, so even the plan made for the values cannot see which names
-    they hold, and the generic plan is that plan less the planning. Measured (issue 6, 2026-12-04, 150 searches each,
-    the cache warm): at 30,000 people PostgreSQL chose the generic plan, 1.3 against 4.4 ms a search at the median;
-    at a million it kept planning each one (11.6 against 11.7 ms), and a generic plan forced there took 10.3 against
-    13.0 ms (p95 28 against 29 ms). A surname alone is another matter: its plan depends on how common the surname is,
-    and the generic plan PostgreSQL chose for it at a million took 894 ms against 10 ms (``mais.prepared``). Searches
-    by one word, a date of birth or an identifier are not prepared.
+    they hold and has little to go on that a generic plan lacks. Measured (issue 6, 2026-12-04, the bench's 300
+    police searches by ``manage.py explain_search``, planning and execution): at 30,000 people PostgreSQL keeps the
+    generic plan, 1.9 against 5.1 ms a search at the median; at a million it goes on planning each one (9.6-10.5
+    against 9.6-11.0 ms, two rounds each way), and a generic plan forced there (``plan_cache_mode``, 150 full-name
+    searches) took 10.3 against 13.0 ms, p95 28 against 29. A surname alone is another matter: its plan depends on how
+    common the surname is, and the generic plan PostgreSQL chose for it at a million took 894 ms against 10 ms
+    (``mais.prepared``). Searches by one word, a date of birth or an identifier are not prepared.
     """
     return len(name_words(criteria.name)) > 1
 
