@@ -470,7 +470,7 @@ WARM_SQL = (
 
 
 # A fixed single-threaded pure-Python workload: its CPU time says how fast this machine's cores are, so runs on different
-# machines of the same kind (these VMs differed by 1.7x in a week) and runs early and late in one session can be read
+# machines of the same kind (the app's CPU per request differed by 1.8 times between two of these VMs in one day) and runs early and late in one session can be read
 # side by side. Only the interpreter runs it: no I/O, no allocation beyond small ints.
 _SPEED_LOOP = "import time\nt = time.process_time()\ns = 0\nfor i in range(20_000_000):\n    s += i\nprint(time.process_time() - t)"
 
