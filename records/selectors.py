@@ -69,19 +69,71 @@ GIVEN_FIRST_IS = "n.given_first = ANY(" + GIVEN_WORDS + ")"
 
 def _second_given_ids(family: str, given: str) -> str:
     """The name rows with a surname like one word and more than one given name, all of them run together spelled like
-    the other word: "Frank Perry" finds William Frank Perry.
+    the other word: "Marie Smith" finds Ann Marie Smith ("annmarie" is like "marie").
 
     Rule: the same rows as ``FAMILY_IS AND GIVEN_IS`` match through GIVEN_IS's run-together half, found from the
     surname's side. Through the word table a common first name is like hundreds of run-together given names (284
     for "frank" at a million people), and probing each with each surname like the other word was two thirds of a
     full-name search's execution (issue 6, 2026-12-03: p50 21.6 ms, against 6.7 ms without those matches). Here the
     surname's rows with more than one given name are read from one index (subjectname_family_more, index-only) and
-    each one's run-together given names compared with the word: 2,243 rows for the surnames like "Perry", 3-5 ms.
+    each one's run-together given names compared with the word: 2,243 rows for the surnames like "Perry".
+
+    Each row's run-together names are first tested against ``trigram_patterns`` of the word (``%(<given>_pat)s``), a
+    test that every row similar to the word passes (its docstring proves it), and only the rows that pass are
+    compared by trigram. The comparison builds both words' trigrams on every row, about a microsecond each, and was
+    close to half of a full-name search's execution at a million people (issue 6, 2026-12-04: the arm alone 4.0 ms
+    a search, 150 police full names); a LIKE against four or so patterns costs a fifth of that and lets about one row
+    in twenty through (the arm 1.9 ms, the same rows). The patterns are tested in a subquery that is not flattened
+    (OFFSET 0): as two conditions side by side PostgreSQL ran the trigram comparison first, and as one CASE it
+    could not estimate the rows, and its generic plan at 30,000 people read every name (2.9 against 1.0 ms). The
+    page's statement (``manage.py explain_search``, the bench's 300 police searches, two rounds each way): at a
+    million people mean 7.1-7.7 against 8.5-8.7 ms, p95 13.7-14.9 against 18.2-18.9 ms; at 30,000 the same (p50
+    0.82-0.85 against 0.92 ms). Should the database's ``pg_trgm.similarity_threshold`` be below the 0.3 the patterns
+    are made for, they are not used.
     """
     return (
-        "SELECT m.id FROM records_subjectname m WHERE m.given_norm <> m.given_first "  # fixed SQL fragments, values bound  # nosec B608
-        f"AND m.family_norm = ANY({FAMILY_WORDS.format(p=family)}) AND m.given_norm %% %({given})s"
+        "SELECT m.id FROM (SELECT m.id, m.given_norm FROM records_subjectname m "  # fixed SQL fragments, values bound  # nosec B608
+        f"WHERE m.given_norm <> m.given_first AND m.family_norm = ANY({FAMILY_WORDS.format(p=family)}) "
+        f"AND ((SELECT show_limit()) < {TRIGRAM_THRESHOLD} OR m.given_norm LIKE ANY(%({given}_pat)s::text[])) OFFSET 0) m "
+        f"WHERE m.given_norm %% %({given})s"
     )
+
+
+# pg_trgm's default similarity threshold, for which ``trigram_patterns`` are made.
+TRIGRAM_THRESHOLD = 0.3
+
+
+def trigram_patterns(word: str) -> list[str]:
+    """LIKE patterns that every name similar to ``word`` by pg_trgm's ``%`` matches at least one of, for a word and
+    names of letters a-z only (as ``records.normalise`` makes them), with the similarity threshold at least
+    ``TRIGRAM_THRESHOLD``.
+
+    Why this holds. pg_trgm pads a word as "  word " and takes its distinct three-character pieces: the word's
+    trigrams G, the name's M; the similarity is s / (|M| + |G| - s) for the s trigrams they share. A name here has at
+    least two letters (it is several given names run together), so |M| >= 3, and |M| >= s; the similarity is
+    therefore at most s / (max(3, s) + |G| - s), and a similar name shares at least ``s_min`` trigrams, the least s
+    for which that bound reaches the threshold. Leave out any s_min - 1 of G's trigrams: a similar name shares at
+    least one of the rest. Each trigram is a LIKE pattern on a one-word name: "  x" starts with x, " xy" starts with
+    xy, " x " is x itself, "xy " ends with xy, "xyz" contains xyz. The trigrams left out are the leading ones first
+    (a name's first letters are the least telling). A test checks this against pg_trgm on every pair of words of
+    the test names and on made-up ones.
+    """
+    padded = f"  {word} "
+    grams = sorted({padded[i : i + 3] for i in range(len(padded) - 2)}, key=lambda g: (not g.startswith(" "), g))
+    n = len(grams)
+    # The small tolerance keeps s_min on the safe side of float rounding (pg_trgm computes in float4).
+    s_min = next((s for s in range(1, n + 1) if s / (max(3, s) + n - s) >= TRIGRAM_THRESHOLD - 1e-6), n)
+    patterns = []
+    for gram in grams[s_min - 1 :]:
+        if gram.startswith("  "):
+            patterns.append(f"{gram[2]}%")
+        elif gram.startswith(" "):
+            patterns.append(gram[1:].rstrip() if gram.endswith(" ") else f"{gram[1:]}%")
+        elif gram.endswith(" "):
+            patterns.append(f"%{gram[:2]}")
+        else:
+            patterns.append(f"%{gram}%")
+    return patterns
 
 
 # The same tests on the row's own values, for the few rows of the people born on the date searched for.
@@ -119,6 +171,7 @@ def _name_branch(
         spelled = "(n.family_norm %% %(w)s OR n.given_first %% %(w)s OR n.given_norm %% %(w)s)"
     else:
         params.update(g=words[0], f=words[-1], fc="".join(words), dob=dob)
+        params.update(g_pat=trigram_patterns(words[0]), f_pat=trigram_patterns(words[-1]))
         score = (
             "GREATEST("
             "similarity(n.family_norm, %(f)s) + " + ph.format(col="family_key", p="f") + " + "

@@ -386,3 +386,75 @@ def test_a_prepared_full_name_search_ranks_exactly_as_the_statement_run_as_it_is
                     assert prepared == as_it_is, criteria
         finally:
             cursor.execute("RESET plan_cache_mode")
+
+
+def test_every_name_similar_to_a_word_matches_one_of_its_trigram_patterns(db):
+    """``trigram_patterns`` prefilters the second-given-name arm (issue 6): a name similar to the word by pg_trgm that
+    matched none of the word's patterns would be left out of the search. Checked by pg_trgm itself on every pair of
+    some 300 words (first names, surnames and the variant list's queries, as typed and misspelt) against 3,000 given
+    names run together, and on made-up words whose trigrams repeat ("aaaa", "abab"), where the count of trigrams is
+    smallest for the length. The patterns must also leave most names out, or they would be no use."""
+    from django.db import connection
+
+    from records.selectors import trigram_patterns
+
+    fake = Faker("en_GB")
+    fake.seed_instance(11)
+    rng = random.Random(11)
+    firsts = sorted({compact_name(fake.first_name()) for _ in range(400)})
+    words = firsts[:120] + sorted({compact_name(fake.last_name()) for _ in range(150)})[:120]
+    words += [compact_name(q) for q, _, _ in VARIANTS] + [w[:-1] + "x" for w in words[::7] if len(w) > 2]
+    made_up = ["a", "b", "ab", "aa", "aaa", "aaaa", "aaaaaa", "abab", "ababab", "abcabc", "annanna", "xyz", "ba"]
+    names = {f"{rng.choice(firsts)}{rng.choice(firsts)}" for _ in range(3000)} | set(made_up) | {w + "a" for w in made_up}
+    names |= {"".join(rng.choice("abn") for _ in range(rng.randint(2, 9))) for _ in range(300)}
+    similar = admitted = 0
+    with connection.cursor() as cursor:
+        for word in sorted(set(words) | set(made_up)):
+            cursor.execute(
+                "SELECT count(*) FILTER (WHERE m %% %(w)s), count(*) FILTER (WHERE m %% %(w)s AND NOT m LIKE ANY(%(p)s::text[])), "
+                "count(*) FILTER (WHERE m LIKE ANY(%(p)s::text[])) FROM unnest(%(names)s::text[]) m",
+                {"w": word, "p": trigram_patterns(word), "names": sorted(names)},
+            )
+            found, missed, passed = cursor.fetchone()
+            assert missed == 0, (word, trigram_patterns(word))
+            similar += found
+            admitted += passed
+    assert similar > 2000  # the check is over real matches
+    assert admitted < 0.2 * len(names) * len(set(words) | set(made_up))
+
+
+def test_trigram_patterns_name_the_pieces_of_the_word():
+    """A five-letter word has six trigrams; a name similar to it shares at least three, so its patterns are four of
+    them, the two leading ones left out. A one-letter word is like only itself among names of two letters or more: none."""
+    from records.selectors import trigram_patterns
+
+    assert sorted(trigram_patterns("frank")) == ["%ank%", "%fra%", "%nk", "%ran%"]
+    assert trigram_patterns("a") == ["a"]
+
+
+@pytest.mark.parametrize("threshold", [0.3, 0.2])
+def test_a_second_given_name_search_finds_what_comparing_every_row_would_at_any_threshold(threshold, namesakes, monkeypatch):
+    """The second-given-name arm with its patterns (``_second_given_ids``) against the same search comparing every
+    row's run-together given names by trigram: the same people, scores and reasons, for names that reach people by
+    their second given name, at pg_trgm's threshold and below it (where the patterns, made for 0.3, are not used)."""
+    from django.db import connection
+
+    import records.selectors as selectors
+
+    # "M A" (initials) is like "Marie" at 0.2 (two leading trigrams of six shared) and matches none of its patterns.
+    people = [("Ann Marie", "Quelch"), ("Rose Marie", "Quelch"), ("Mary Ann", "Quelch"), ("Annmarie", "Quelch"), ("M A", "Quelch")]
+    for given, family in people:
+        make_subject(family_name=family, given_names=given)
+    queries = ["Marie Quelch", "Quelch Marie", "Ann Quelch", "Mary Quelch", "Maryanne Quelch", "Anne Marie Quelch"]
+    with connection.cursor() as cursor:
+        # Local to the test's transaction, so the threshold goes back after it.
+        cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(threshold)])
+
+    def run() -> list[list[Hit]]:
+        return [search_subjects(SearchCriteria(name=q), limit=1000, agency_kind="police") for q in queries]
+
+    with_patterns = run()
+    monkeypatch.setattr(selectors, "trigram_patterns", lambda word: ["%"])
+    every_row = run()
+    assert with_patterns == every_row
+    assert sum(len(hits) for hits in every_row) >= 8
