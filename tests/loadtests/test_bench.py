@@ -41,3 +41,13 @@ def test_machine_speed_is_the_fixed_loops_cpu_time_and_the_results_say_it():
     line = bench.speed_line([1.234, 1.5])
     assert "1.23 s before the runs, 1.50 s after" in line
     assert "1.23 s before the runs;" in bench.speed_line([1.234])
+
+
+def test_the_bare_sql_line_states_the_warming_pass_beside_the_measured_one():
+    """The HTTP/SQL ratio is taken against the second of two passes (the first warms the caches the saturation passes
+    emptied of search pages), and the results say what the first took, so the warming's effect is in view."""
+    explained = {"ms": [2.0, 3.0, 4.0, 5.0], "planning_ms": [0.5, 0.5, 0.5, 0.5], "warming_ms": [9.0, 11.0, 13.0]}
+    line = bench.bare_sql_line(explained, http_p50=30)
+    assert "p50 3.5 ms (planning alone 0.5 ms)" in line
+    assert "A first pass of 3 other searches" in line and "p50 11.0 ms" in line
+    assert "first pass" not in bench.bare_sql_line({"ms": [1.0, 2.0], "planning_ms": [0.0, 0.0]}, http_p50=30)
