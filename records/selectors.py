@@ -81,9 +81,9 @@ def _second_given_ids(family: str, given: str) -> str:
     Each row's run-together names are first tested against ``trigram_patterns`` of the word (``%(<given>_pat)s``), a
     test that every row similar to the word passes (its docstring proves it), and only the rows that pass are
     compared by trigram. The comparison builds both words' trigrams on every row, about a microsecond each, and was
-    close to half of a full-name search's execution at a million people (issue 6, 2026-12-04: the arm alone 4.0 ms
-    a search, 150 police full names); a LIKE against four or so patterns costs a fifth of that and lets about one row
-    in twenty through (the arm 1.9 ms, the same rows). The patterns are tested in a subquery that is not flattened
+    close to half of a full-name search's execution at a million people (issue 6, 2026-12-04: the arm alone 4.1-4.3
+    ms a search, 150 police full names); a LIKE against four or so patterns costs a fifth of that and lets about one
+    row in twenty through (the arm 2.1-2.2 ms, the same rows). The patterns are tested in a subquery that is not flattened
     (OFFSET 0): as two conditions side by side PostgreSQL ran the trigram comparison first, and as one CASE it
     could not estimate the rows, and its generic plan at 30,000 people read every name (2.9 against 1.0 ms). The
     page's statement (``manage.py explain_search``, the bench's 300 police searches, two rounds each way): at a
