@@ -94,13 +94,18 @@ def _second_given_ids(family: str, given: str) -> str:
     return (
         "SELECT m.id FROM (SELECT m.id, m.given_norm FROM records_subjectname m "  # fixed SQL fragments, values bound  # nosec B608
         f"WHERE m.given_norm <> m.given_first AND m.family_norm = ANY({FAMILY_WORDS.format(p=family)}) "
-        f"AND ((SELECT show_limit()) < {TRIGRAM_THRESHOLD} OR m.given_norm LIKE ANY(%({given}_pat)s::text[])) OFFSET 0) m "
+        f"AND ({_THRESHOLD_BELOW} OR m.given_norm LIKE ANY(%({given}_pat)s::text[])) OFFSET 0) m "
         f"WHERE m.given_norm %% %({given})s"
     )
 
 
 # pg_trgm's default similarity threshold, for which ``trigram_patterns`` are made.
 TRIGRAM_THRESHOLD = 0.3
+# Whether the session's threshold is below it (then the patterns are not used). Read once per statement; unset until
+# pg_trgm is loaded in the session (planning the statement loads it), and unset means pg_trgm's default.
+_THRESHOLD_BELOW = (
+    f"(SELECT coalesce(current_setting('pg_trgm.similarity_threshold', true)::float8, {TRIGRAM_THRESHOLD}) < {TRIGRAM_THRESHOLD})"
+)
 
 
 def trigram_patterns(word: str) -> list[str]:

@@ -458,3 +458,18 @@ def test_a_second_given_name_search_finds_what_comparing_every_row_would_at_any_
     every_row = run()
     assert with_patterns == every_row
     assert sum(len(hits) for hits in every_row) >= 8
+
+
+def test_the_patterns_are_used_at_pg_trgms_threshold_and_not_below_it(db):
+    """The guard in ``_second_given_ids`` reads the session's threshold: at pg_trgm's default the patterns filter (the
+    search's speed at a million people depends on it), below it they are left out (correctness depends on that)."""
+    from django.db import connection
+
+    from records.selectors import _THRESHOLD_BELOW
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {_THRESHOLD_BELOW}")
+        assert cursor.fetchone()[0] is False
+        cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', '0.25', true)")
+        cursor.execute(f"SELECT {_THRESHOLD_BELOW}")
+        assert cursor.fetchone()[0] is True
