@@ -128,17 +128,8 @@ def trigram_patterns(word: str) -> list[str]:
     n = len(grams)
     # The small tolerance keeps s_min on the safe side of float rounding (pg_trgm computes in float4).
     s_min = next((s for s in range(1, n + 1) if s / (max(3, s) + n - s) >= TRIGRAM_THRESHOLD - 1e-6), n)
-    patterns = []
-    for gram in grams[s_min - 1 :]:
-        if gram.startswith("  "):
-            patterns.append(f"{gram[2]}%")
-        elif gram.startswith(" "):
-            patterns.append(gram[1:].rstrip() if gram.endswith(" ") else f"{gram[1:]}%")
-        elif gram.endswith(" "):
-            patterns.append(f"%{gram[:2]}")
-        else:
-            patterns.append(f"%{gram}%")
-    return patterns
+    # Padding at the start anchors the pattern there, at the end anchors it there; no padding, anywhere in the name.
+    return [f"{'' if g.startswith(' ') else '%'}{g.strip()}{'' if g.endswith(' ') else '%'}" for g in grams[s_min - 1 :]]
 
 
 # The same tests on the row's own values, for the few rows of the people born on the date searched for.
