@@ -10,7 +10,9 @@ import random
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import Max
+from django.test.utils import CaptureQueriesContext
 from faker import Faker
 
 from access.disclosure import disclose_search
@@ -19,7 +21,7 @@ from audit.models import AuditEvent
 from audit.services import Purpose, RequestContext
 from records.models import NameWord, SubjectName
 from records.normalise import compact_name
-from records.selectors import Hit, SearchCriteria, search_subjects
+from records.selectors import _THRESHOLD_BELOW, Hit, SearchCriteria, search_statement, search_subjects, trigram_patterns
 from records.services import name_words_forget
 from records.synthetic import VARIANTS_CSV
 from records.terms import terms
@@ -334,9 +336,6 @@ def test_the_results_values_come_with_the_search_as_subject_values_gives_them(db
 
 
 def _statements_run(criteria: SearchCriteria) -> list[str]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as captured:
         search_subjects(criteria, limit=50, agency_kind="police")
     return [q["sql"] for q in captured.captured_queries]
@@ -357,10 +356,6 @@ def test_a_full_name_search_runs_prepared_and_a_surname_alone_does_not(namesakes
 def test_a_prepared_full_name_search_ranks_exactly_as_the_statement_run_as_it_is(plan_cache_mode, namesakes):
     """The same people, scores (the sound bonus included) and reasons, with a plan made for the values or one kept for
     every name; each query run eight times, past PostgreSQL's first five plans made for the values."""
-    from django.db import connection
-
-    from records.selectors import search_statement
-
     dob = dt.date(1980, 5, 17)
     make_subject(family_name="Smith", given_names="John", date_of_birth=dob)
     make_subject(family_name="Smyth", given_names="Jon Paul", date_of_birth=dt.date(1975, 1, 1))
@@ -394,10 +389,6 @@ def test_every_name_similar_to_a_word_matches_one_of_its_trigram_patterns(db):
     some 300 words (first names, surnames and the variant list's queries, as typed and misspelt) against 3,000 given
     names run together, and on made-up words whose trigrams repeat ("aaaa", "abab"), where the count of trigrams is
     smallest for the length. The patterns must also leave most names out, or they would be no use."""
-    from django.db import connection
-
-    from records.selectors import trigram_patterns
-
     fake = Faker("en_GB")
     fake.seed_instance(11)
     rng = random.Random(11)
@@ -426,8 +417,6 @@ def test_every_name_similar_to_a_word_matches_one_of_its_trigram_patterns(db):
 def test_trigram_patterns_name_the_pieces_of_the_word():
     """A five-letter word has six trigrams; a name similar to it shares at least three, so its patterns are four of
     them, the two leading ones left out. A one-letter word is like only itself among names of two letters or more: none."""
-    from records.selectors import trigram_patterns
-
     assert sorted(trigram_patterns("frank")) == ["%ank%", "%fra%", "%nk", "%ran%"]
     assert trigram_patterns("a") == ["a"]
 
@@ -437,8 +426,6 @@ def test_a_second_given_name_search_finds_what_comparing_every_row_would_at_any_
     """The second-given-name arm with its patterns (``_second_given_ids``) against the same search comparing every
     row's run-together given names by trigram: the same people, scores and reasons, for names that reach people by
     their second given name, at pg_trgm's threshold and below it (where the patterns, made for 0.3, are not used)."""
-    from django.db import connection
-
     import records.selectors as selectors
 
     # "M A" (initials) is like "Marie" at 0.2 (two leading trigrams of six shared) and matches none of its patterns.
@@ -463,10 +450,6 @@ def test_a_second_given_name_search_finds_what_comparing_every_row_would_at_any_
 def test_the_patterns_are_used_at_pg_trgms_threshold_and_not_below_it(db):
     """The guard in ``_second_given_ids`` reads the session's threshold: at pg_trgm's default the patterns filter (the
     search's speed at a million people depends on it), below it they are left out (correctness depends on that)."""
-    from django.db import connection
-
-    from records.selectors import _THRESHOLD_BELOW
-
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {_THRESHOLD_BELOW}")
         assert cursor.fetchone()[0] is False
