@@ -7,15 +7,19 @@ ms of execution). ``execute`` prepares such a statement once per database connec
 Rules:
 - Only statements whose best plan does not depend on the values: lookups by primary key or unique key, and the
   full-name search, whose rows come through arrays computed as it runs (``records.selectors.prepared_search`` says
-  why and what was measured). Never a search by surname alone: after five runs PostgreSQL may keep one generic plan
-  for every name, and at a million people a generic plan took 480-894 ms for a surname that a plan made for the
-  name answers in 5-10 ms (measured).
+  why and what was measured). Never a search by surname alone: at a million people a generic plan took 480-894 ms
+  for a surname that a plan made for the name answers in 5-10 ms (measured).
+- Each runs its generic plan, made once per ``PREPARE``: the connection sets ``plan_cache_mode`` to
+  ``force_generic_plan`` (mais/settings.py). Left to choose, PostgreSQL plans the first five runs for their values
+  and then compares costs; at a million people it went on planning every full-name search, 1.4-1.9 ms each, and the
+  generic plan ran faster (``prepared_search``). The setting touches nothing else: it applies only to prepared
+  statements (and PL/pgSQL's, where the project's functions have none that depend on a value).
 - PostgreSQL keeps a prepared statement's plan until the statistics of its tables change (ANALYZE, which autovacuum
   runs as a table grows). A plan made while a table was nearly empty scans it whole until then. So each statement
   is prepared again after ``REPLAN_AFTER`` runs on a connection: PostgreSQL then plans it afresh for the table's
   size on disk, whether or not ANALYZE has run since. Issue 6 saw why, with auto_explain on a new bench database
   (audit table analysed empty, autovacuum off): the audit append's alert counts ran as sequential scans of the
-  growing trail, in the generic plan kept from the first minute. Preparing again costs a few plannings per
+  growing trail, in the generic plan kept from the first minute. Preparing again costs one planning per
   ``REPLAN_AFTER`` runs. (The same trap in a PL/pgSQL function's kept plan is closed by audit migration 0009.)
 - The ``EXECUTE`` goes through Django's cursor, so query counts, timeouts and error handling are as before; the
   ``PREPARE`` (once per connection and statement) goes through the driver's own cursor, as connection set-up.
@@ -37,7 +41,7 @@ from typing import Any
 _NAMED = re.compile(r"%\((\w+)\)s|%s|%%")
 # Runs of a prepared statement on one connection before it is prepared again (and so planned for the tables as they
 # are now): small enough that a plan made while a table was empty does not outlive the table's first minutes of use,
-# large enough that the plannings after each PREPARE (PostgreSQL's first five runs) are about 3 % of the runs.
+# large enough that planning again (once per PREPARE, the generic plan) is one run in 200.
 REPLAN_AFTER = 200
 # Statements prepared on each driver connection, with the runs each has left before it is prepared again; the entry
 # goes when the connection does.

@@ -154,7 +154,12 @@ DATABASES = {
         # No request waits on the database for ever: a statement or lock wait longer than this ends in a 503.
         # JIT off: it compiles any statement the planner costs high (a surname search at a million people),
         # which EXPLAIN showed taking 47 ms of a 900 ms surname search and never pays back on queries this size (issue 6).
-        "OPTIONS": {"options": f"-c statement_timeout={_STATEMENT_TIMEOUT_MS} -c lock_timeout={_STATEMENT_TIMEOUT_MS} -c jit=off"},
+        # Prepared statements (mais.prepared) run the generic plan made once per PREPARE, never one planned per run:
+        # mais/prepared.py says why that is safe for each of them and what planning each run cost.
+        "OPTIONS": {
+            "options": f"-c statement_timeout={_STATEMENT_TIMEOUT_MS} -c lock_timeout={_STATEMENT_TIMEOUT_MS} -c jit=off "
+            "-c plan_cache_mode=force_generic_plan"
+        },
         "TEST": {"NAME": env_str("MAIS_TEST_DATABASE_NAME") or "test_mais"},
     }
 }

@@ -268,16 +268,18 @@ def prepared_search(criteria: SearchCriteria) -> bool:
 
     Rule: PostgreSQL plans a statement each time it receives one, and at 30,000 people planning the full-name search
     took longer than running it (EXPLAIN ANALYZE, 150 police searches: 2.1 ms of planning against 1.2 of execution at
-    the median). Prepared, PostgreSQL may keep one generic plan for every name after five runs. That is safe here and
-    only here: a full-name search finds its rows through the arrays of name words like each word (``FAMILY_WORDS``,
-    ``GIVEN_WORDS``), computed as the statement runs, so even the plan made for the values cannot see which names
-    they hold and has little to go on that a generic plan lacks. Measured (issue 6, 2026-12-04, the bench's 300
-    police searches by ``manage.py explain_search``, planning and execution): at 30,000 people PostgreSQL keeps the
-    generic plan, 1.9 against 5.1 ms a search at the median; at a million it goes on planning each one (9.6-10.5
-    against 9.6-11.0 ms, two rounds each way), and a generic plan forced there (``plan_cache_mode``, 150 full-name
-    searches) took 10.3 against 13.0 ms, p95 28 against 29. A surname alone is another matter: its plan depends on how
-    common the surname is, and the generic plan PostgreSQL chose for it at a million took 894 ms against 10 ms
-    (``mais.prepared``). Searches by one word, a date of birth or an identifier are not prepared.
+    the median). Prepared, it runs one generic plan for every name (the connection's ``plan_cache_mode``,
+    ``mais.prepared``). That is safe here and only here: a full-name search finds its rows through the arrays of name
+    words like each word (``FAMILY_WORDS``, ``GIVEN_WORDS``), computed as the statement runs, so even the plan made
+    for the values cannot see which names they hold and has little to go on that a generic plan lacks. Measured
+    (issue 6, 2026-12-04, the bench's 300 police searches by ``manage.py explain_search``, planning and execution):
+    at 30,000 people PostgreSQL chose the generic plan itself, 1.9 against 5.1 ms a search at the median; at a
+    million it went on planning each one (9.6-10.5 against 9.6-11.0 ms, two rounds each way), where the generic plan
+    is faster: 150 full-name searches 10.3 against 13.0 ms, p95 28 against 29, and later, with the second-given-name
+    arm's patterns, 200 full-name searches timed by the client in four alternating rounds: mean 8.37 against 9.62 ms,
+    p50 7.24 against 8.63, p95 15.6 either way, every result the same. A surname alone is another matter: its plan
+    depends on how common the surname is, and the generic plan PostgreSQL chose for it at a million took 894 ms
+    against 10 ms (``mais.prepared``). Searches by one word, a date of birth or an identifier are not prepared.
     """
     return len(name_words(criteria.name)) > 1
 

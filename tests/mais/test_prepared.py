@@ -33,6 +33,22 @@ def test_a_prepared_statement_answers_as_the_plain_one(db):
     assert prepared.source(f"EXECUTE {prepared._prepare(NAMED)[0]}(6, 7, now())") == NAMED
 
 
+def _plans(name: str) -> tuple[int, int]:
+    """(generic, custom) plans PostgreSQL has run for the prepared statement on this connection."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = %s", [name])
+        return cursor.fetchone()
+
+
+def test_a_prepared_statement_runs_its_generic_plan_from_the_first_run(db):
+    """The connection forces generic plans (mais/settings.py, mais/prepared.py says why): a prepared statement is
+    planned once per PREPARE, not for each run's values (left to choose, PostgreSQL plans the first five runs)."""
+    sql = "SELECT %s::int - 1"  # a statement of this test's own, prepared here
+    for n in range(8):
+        assert _run(sql, [n]) == (n - 1,)
+    assert _plans(prepared._prepare(sql)[0]) == (8, 0)
+
+
 def test_prepared_again_on_a_new_connection_and_kept_through_a_rollback(transactional_db):
     with pytest.raises(RuntimeError), transaction.atomic():
         assert _run(POSITIONAL, [1, 1, dt.date(2026, 1, 1)])[0] == 2  # prepared inside a block that then fails
@@ -66,7 +82,7 @@ def test_a_plan_made_while_a_table_was_empty_is_replaced_as_it_grows_without_ana
         cursor.execute("CREATE TEMP TABLE mais_growing (k int, pad text)")
         cursor.execute("CREATE INDEX ON mais_growing (k)")
         cursor.execute("ANALYZE mais_growing")  # analysed while empty, as on a new database
-        for _ in range(10):  # past the five custom plans: PostgreSQL keeps a generic plan, a scan of the empty table
+        for _ in range(10):  # the generic plan, made for the empty table: a scan of it
             prepared.execute(cursor, sql, [1])
         assert "Seq Scan" in _plan(cursor, name, 1)
         cursor.execute("INSERT INTO mais_growing SELECT g % 5000, repeat('x', 50) FROM generate_series(1, 100000) g")
