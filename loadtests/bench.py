@@ -437,7 +437,7 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
         ("failed requests", f"{failures:.0f}" + (f" ({sign_ins:.0f} of them sign-in attempts)" if sign_ins else ""), "0", failures == 0),
         ("search p95", f"{mixed['search']['p95']:.0f} ms", f"<= {search_p95_max:.0f} ms", mixed["search"]["p95"] <= search_p95_max),
         ("record view p95", f"{mixed['record']['p95']:.0f} ms", f"<= {view_p95_max:.0f} ms", mixed["record"]["p95"] <= view_p95_max),
-        ("saturation record views", f"{sat_rps:.0f}/s", f">= {SATURATION_MIN_RPS:.0f}/s", sat_rps >= SATURATION_MIN_RPS),
+        ("saturation record views", f"{sat_rps:.1f}/s", f">= {SATURATION_MIN_RPS:.0f}/s", sat_rps >= SATURATION_MIN_RPS),
         ("search HTTP p50 / SQL p50", f"{ratio:.1f}", f"<= {HTTP_SQL_RATIO_MAX:g}", ratio <= HTTP_SQL_RATIO_MAX),
         (
             "choke point queries per record view (most seen)",
@@ -452,7 +452,7 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
             0 < mixed["search"].get("max_choke", 0) <= QUERIES_MAX,
         ),
         ("audit hash chain intact after the run", chain_message[:80], "OK", chain_ok),
-        ("audit cost at saturation", f"{audit_cost:.0%}", f"<= {AUDIT_COST_MAX:.0%}", audit_cost <= AUDIT_COST_MAX),
+        ("audit cost at saturation", f"{audit_cost:.1%}", f"<= {AUDIT_COST_MAX:.0%}", audit_cost <= AUDIT_COST_MAX),
         events_check("record views", "record.view", views_ok, views_unanswered, audited.get("record.view", 0)),
         events_check("searches", "search", searches_ok, searches_unanswered, audited.get("search", 0)),
     ]
@@ -635,7 +635,7 @@ def saturation_only(args: argparse.Namespace, env: dict[str, str], log: Path) ->
             f"{rec.get('queries', 0):.1f} queries; {cpu_line(stats['CPU'])}"
         )
     cost = 1 - saturated["record"]["rps"] / no_audit["record"]["rps"]
-    say(f"audit cost {cost:.0%} ({args.workers} workers x {args.threads} threads)")
+    say(f"audit cost {cost:.1%} ({args.workers} workers x {args.threads} threads)")
     return 0
 
 
