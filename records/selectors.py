@@ -276,8 +276,9 @@ def prepared_search(criteria: SearchCriteria) -> bool:
     at 30,000 people PostgreSQL chose the generic plan itself, 1.9 against 5.1 ms a search at the median; at a
     million it went on planning each one (9.6-10.5 against 9.6-11.0 ms, two rounds each way), where the generic plan
     is faster: 150 full-name searches 10.3 against 13.0 ms, p95 28 against 29, and later, with the second-given-name
-    arm's patterns, 200 full-name searches timed by the client in four alternating rounds: mean 8.37 against 9.62 ms,
-    p50 7.24 against 8.63, p95 15.6 either way, every result the same. A surname alone is another matter: its plan
+    arm's patterns, 300 full-name searches in eight alternating rounds: the database backend's CPU 7.58 against 10.08
+    ms a search (7.0-8.1 against 9.2-11.5 in every round), wall time mean 8.61 against 11.19 ms, p95 15.5 against
+    19.1, every result the same. A surname alone is another matter: its plan
     depends on how common the surname is, and the generic plan PostgreSQL chose for it at a million took 894 ms
     against 10 ms (``mais.prepared``). Searches by one word, a date of birth or an identifier are not prepared.
     """
