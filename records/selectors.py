@@ -278,9 +278,9 @@ def prepared_search(criteria: SearchCriteria) -> bool:
     is faster: 150 full-name searches 10.3 against 13.0 ms, p95 28 against 29, and later, with the second-given-name
     arm's patterns, 300 full-name searches in eight alternating rounds: the database backend's CPU 7.58 against 10.08
     ms a search (7.0-8.1 against 9.2-11.5 in every round), wall time mean 8.61 against 11.19 ms, p95 15.5 against
-    19.1, every result the same. A surname alone is another matter: its plan
-    depends on how common the surname is, and the generic plan PostgreSQL chose for it at a million took 894 ms
-    against 10 ms (``mais.prepared``). Searches by one word, a date of birth or an identifier are not prepared.
+    19.1, every result the same. A surname alone is another matter: its plan depends on how common the surname is,
+    and the generic plan PostgreSQL chose for it at a million took 894 ms against 10 ms (``mais.prepared``). Searches
+    by one word, a date of birth or an identifier are not prepared.
     """
     return len(name_words(criteria.name)) > 1
 
