@@ -91,6 +91,7 @@ class Command(BaseCommand):
             "prev_hash",
             "hash",
             "additional_data",
+            "lawful_basis",
         ]
         for n in range(count):
             event = AuditEvent(
@@ -144,6 +145,7 @@ class Command(BaseCommand):
                 event.prev_hash,
                 event.hash,
                 json.dumps(event.additional_data) if event.additional_data else "\\N",
+                "",
             ]
             buffer.write("\t".join(str(v) for v in row) + "\n")
         built = time.perf_counter() - t0
