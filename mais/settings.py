@@ -145,7 +145,9 @@ else:
     _db = ensure_embedded_database(VAR_DIR)
 DATABASES = {
     "default": {
-        "ENGINE": "django.db.backends.postgresql",
+        # Django's PostgreSQL backend, but a kept connection is checked before reuse without a round trip
+        # (mais/postgresql/base.py says how and what it saves).
+        "ENGINE": "mais.postgresql",
         **_db,
         # Persistent connections in production (a new connection per request costs about 2.5x, issue 6),
         # checked before reuse so that a restarted database is reconnected to on the next request.
