@@ -150,7 +150,8 @@ class Server:
             f"--bind=127.0.0.1:{self.port}",
             f"--workers={self.workers}",
             f"--threads={self.threads}",
-            "--worker-class=gthread",
+            # gunicorn's gthread worker, timing each request's wait in the worker (bench only, bench_worker.py).
+            "--worker-class=loadtests.bench_worker.QueueTimingWorker",
             f"--keep-alive={self.keep_alive}",
             f"--worker-connections={self.worker_connections}",
             "--backlog=2048",
@@ -246,6 +247,10 @@ def locust(
                 stats[row["name"]]["max_choke"] = float(row["max_choke_point_queries"] or 0)
                 if row.get("mean_app_cpu_ms"):
                     stats[row["name"]]["app_cpu"] = float(row["mean_app_cpu_ms"])
+                if row.get("app_wall_p95_ms"):
+                    stats[row["name"]]["app_wall"] = (float(row["app_wall_p50_ms"]), float(row["app_wall_p95_ms"]))
+                if row.get("queue_p95_ms"):
+                    stats[row["name"]]["queue"] = (float(row["queue_p50_ms"]), float(row["queue_p95_ms"]))
     window = json.loads(Path(f"{prefix}_cpu.json").read_text())
     stats["CPU"] = cpu_use(window, stats["Aggregated"]["requests"])
     # Client connections each worker held at the end of the window, fewest first (the locustfile's /proc reading).
@@ -721,8 +726,8 @@ def render(
         "## Mixed run",
         "",
         "| request | count | failures | req/s | p50 ms | p95 ms | p99 ms | SQL per request (mean / max) | of which in the choke point "
-        "| app CPU in the request, mean ms |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| app CPU in the request, mean ms | wait in the worker p50 / p95 ms | app's own time p50 / p95 ms |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, s in mixed.items():
         if name in ("CPU", "Connections"):
@@ -730,9 +735,11 @@ def render(
         q = f"{s['queries']:.1f} / {s['max_queries']:.0f}" if "queries" in s else ""
         c = f"{s['choke']:.1f} / {s['max_choke']:.0f}" if "choke" in s else ""
         cpu = f"{s['app_cpu']:.2f}" if "app_cpu" in s else ""
+        own = f"{s['app_wall'][0]:.0f} / {s['app_wall'][1]:.0f}" if "app_wall" in s else ""
+        queue = f"{s['queue'][0]:.1f} / {s['queue'][1]:.0f}" if "queue" in s else ""
         lines.append(
             f"| {name} | {s['requests']:.0f} | {s['failures']:.0f} | {s['rps']:.1f} | {s['p50']:.0f} | {s['p95']:.0f} | {s['p99']:.0f} "
-            f"| {q} | {c} | {cpu} |"
+            f"| {q} | {c} | {cpu} | {queue} | {own} |"
         )
     held = [int(n) for n in mixed.get("Connections", {}).values()]
     if held:
@@ -776,7 +783,15 @@ def render(
         "",
         f"CSV files: `{stem}-mixed_*.csv`, `{stem}-saturation-r<round>_*.csv`, `{stem}-saturation-noaudit-r<round>_*.csv` (Locust), "
         "`*_queries.csv` (SQL statements and the app's CPU per request, from the X-Query-Count and X-App-CPU-Microseconds "
-        "headers of loadtests/bench_wsgi.py, over the whole run, the sign-in ramp included).",
+        "headers of loadtests/bench_wsgi.py, over the whole run, the sign-in ramp included; the wait in the worker and the "
+        "app's own time, from X-Queue-Microseconds and X-App-Wall-Microseconds, over the measured window only). The wait in "
+        "the worker runs from the moment the worker saw the request's connection readable until its request thread started "
+        "the request (loadtests/bench_worker.py): the time the request waited behind the worker's other connections' "
+        "requests, with gunicorn's reading and parsing of it. The app's own time runs from the moment gunicorn hands the "
+        "request to Django until the response starts: its work and its waits for the database and for a core. The rest of "
+        "what Locust measures is gunicorn's writing of the response, the kernel, and the load generator's own waits. The "
+        "percentiles of the three parts do not add up to Locust's: the slowest requests in one part are not all the "
+        "slowest in another.",
         "",
     ]
     return "\n".join(lines)

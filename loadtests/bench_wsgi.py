@@ -8,7 +8,14 @@
   thread spent from the moment gunicorn handed the request to Django until
   Django started the response (the page's own work, without gunicorn's
   parsing, keep-alive and logging), so the results can say which kind of
-  request the app's CPU went to.
+  request the app's CPU went to; and ``X-App-Wall-Microseconds``: the wall
+  time over the same span, so the results can tell the app's own time (its
+  work and its waits for the database and for a core) from the rest of what
+  the load generator measures (the wait in gunicorn's queue, its parsing,
+  the kernel, the load generator's own waits for a core).
+  Served by the bench's worker (bench_worker.py), it also carries
+  ``X-Queue-Microseconds``: how long the request waited in the worker
+  before the request thread started on it.
 - With MAIS_BENCH_AUDIT_NOOP=1 the audit row is not written (audit_noop.py).
   Only the bench's second saturation pass sets it, to measure what audit
   writing costs.
@@ -26,6 +33,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from loadtests import audit_noop
+from loadtests.bench_worker import queued_seconds
 from mais.wsgi import application as django_application
 
 disclosure = importlib.import_module("access.disclosure")  # only once django.setup() has run, so not a top-level import
@@ -62,7 +70,7 @@ def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
     from django.db import connection
 
     count = [0, 0]
-    started = time.thread_time()
+    started, started_wall = time.thread_time(), time.perf_counter()
 
     def counter(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
         count[0] += 1
@@ -75,7 +83,11 @@ def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
             ("X-Query-Count", str(count[0])),
             ("X-Disclosure-Query-Count", str(count[1])),
             ("X-App-CPU-Microseconds", str(round((time.thread_time() - started) * 1e6))),
+            ("X-App-Wall-Microseconds", str(round((time.perf_counter() - started_wall) * 1e6))),
         ]
+        queued = queued_seconds()
+        if queued is not None:
+            extra.append(("X-Queue-Microseconds", str(round(queued * 1e6))))
         return start_response(status, [*headers, *extra], exc_info)
 
     with connection.execute_wrapper(counter):

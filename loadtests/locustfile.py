@@ -62,6 +62,7 @@ from locust.env import Environment
 from locust.exception import StopUser
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project: Locust puts only this folder on the path
+from loadtests.figures import percentile_ms  # noqa: E402
 from loadtests.procfs import connections_per_worker, processes  # noqa: E402
 
 DATA: dict[str, Any] = json.loads(open(os.environ.get("MAIS_LOADTEST_USERS", "var/loadtest-users.json")).read())  # noqa: SIM115
@@ -93,6 +94,10 @@ TOTP_STEP = 30
 _queries: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
 # Requests that got no answer at all, over the whole run (like _queries, not reset with the statistics).
 _abandoned: dict[str, int] = defaultdict(int)
+# Parts of each answered request's time in the measured window, by name, in microseconds: how long it waited in the
+# gunicorn worker (X-Queue-Microseconds, from the bench's worker) and the app's own wall time (X-App-Wall-Microseconds).
+# What of the latency Locust measures the worker's queue and the app took; the rest is gunicorn and the load generator.
+_parts: dict[str, dict[str, list[int]]] = {"queue": defaultdict(list), "app_wall": defaultdict(list)}
 
 
 def _account(role: str) -> dict[str, Any]:
@@ -115,6 +120,8 @@ def _one_more_signed_in(environment: Environment) -> None:
         everyone = _signed_in[0] == runner.target_user_count
     if everyone and MEASURE_SECONDS:
         runner.stats.reset_all()
+        for part in _parts.values():
+            part.clear()
         _cpu_window["start"] = _cpu_seconds()
         print(f"[locust] all {_signed_in[0]} users signed in; measuring {MEASURE_SECONDS:g} s", flush=True)
         gevent.spawn_later(MEASURE_SECONDS, _end_of_window, runner)
@@ -159,6 +166,10 @@ def _count_queries(name: str, response: Any = None, exception: Any = None, **_: 
     headers = response.headers if response is not None and response.headers else {}
     whole, choke = headers.get("X-Query-Count"), headers.get("X-Disclosure-Query-Count")
     cpu = headers.get("X-App-CPU-Microseconds")
+    if exception is None:
+        for part, header in (("queue", "X-Queue-Microseconds"), ("app_wall", "X-App-Wall-Microseconds")):
+            if (value := headers.get(header)) is not None:
+                _parts[part][name].append(int(value))
     if whole is not None and exception is None:
         entry = _queries[name]
         entry[0] += 1
@@ -186,6 +197,10 @@ def _write_queries(**_: Any) -> None:
                 "max_choke_point_queries",
                 "unanswered",
                 "mean_app_cpu_ms",
+                "queue_p50_ms",
+                "queue_p95_ms",
+                "app_wall_p50_ms",
+                "app_wall_p95_ms",
             ]
         )
         for name in sorted(set(_queries) | set(_abandoned)):
@@ -200,6 +215,10 @@ def _write_queries(**_: Any) -> None:
                     choke_most,
                     _abandoned[name],
                     f"{cpu / n / 1000:.2f}" if n else "",
+                    percentile_ms(_parts["queue"][name], 0.50),
+                    percentile_ms(_parts["queue"][name], 0.95),
+                    percentile_ms(_parts["app_wall"][name], 0.50),
+                    percentile_ms(_parts["app_wall"][name], 0.95),
                 ]
             )
 

@@ -33,3 +33,4 @@ def test_every_answer_carries_its_statement_count_and_its_cpu(db, settings):
     assert headers["X-Query-Count"] == "0"  # the health check answers without the database
     assert headers["X-Disclosure-Query-Count"] == "0"
     assert int(headers["X-App-CPU-Microseconds"]) > 0
+    assert int(headers["X-App-Wall-Microseconds"]) > 0
