@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import subprocess
 import time
+import urllib.request
 
 from tests.appserver import BIN, ROOT, free_port, production_env
 
@@ -23,20 +24,21 @@ def test_each_answer_says_how_long_it_waited_in_the_worker(tmp_path):
     log = tmp_path / "gunicorn.log"
     with log.open("wb") as handle:
         server = subprocess.Popen(command, cwd=ROOT, env=production_env(), stdout=handle, stderr=subprocess.STDOUT)  # noqa: S603
+    headers = {"Host": "127.0.0.1", "X-Forwarded-Proto": "https"}
     try:
-        deadline = time.monotonic() + 30
-        while True:
+        deadline = time.monotonic() + 60
+        while True:  # until the worker has started and answers
             try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                connection.connect()
-                break
+                with urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/health/", headers=headers), timeout=5):  # noqa: S310
+                    break
             except OSError:
                 assert time.monotonic() < deadline, log.read_text()[-3000:]
                 time.sleep(0.2)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         # The first request arrives on a new connection, the second on the same one kept alive.
         for _ in range(2):
             started = time.perf_counter()
-            connection.request("GET", "/health/", headers={"Host": "127.0.0.1", "X-Forwarded-Proto": "https"})
+            connection.request("GET", "/health/", headers=headers)
             response = connection.getresponse()
             response.read()
             took = (time.perf_counter() - started) * 1e6
