@@ -22,7 +22,8 @@ Rules:
   growing trail, in the generic plan kept from the first minute. Preparing again costs one planning per
   ``REPLAN_AFTER`` runs. (The same trap in a PL/pgSQL function's kept plan is closed by audit migration 0009.)
 - The ``EXECUTE`` goes through Django's cursor, so query counts, timeouts and error handling are as before; the
-  ``PREPARE`` (once per connection and statement) goes through the driver's own cursor, as connection set-up.
+  ``PREPARE`` (once per connection and statement) goes through the driver's own cursor, as connection set-up, inside
+  Django's error wrapping, so its failures are the same errors as the ``EXECUTE``'s.
 - Prepared statements belong to the database session, so a connection pooler in transaction mode (which hands
   each transaction a different session) cannot sit between the app and PostgreSQL; none does in this deployment.
   A new connection (after CONN_MAX_AGE, or a reconnect) starts with none prepared and prepares again.
@@ -107,7 +108,9 @@ def _execute_statement(cursor: Any, sql: str, params: Sequence[Any] | Mapping[st
     if not runs:
         # DEALLOCATE and PREPARE are not transactional (they hold whether the caller's block commits or not), and each
         # is recorded as soon as it succeeds, so a failure between them leaves the record true of the session.
-        with raw.cursor() as setup:
+        # Django's error wrapping, as for every other statement: a timeout or a lost connection while preparing is
+        # Django's OperationalError (a 503 for the user, mais/views.py), and Django knows the connection failed.
+        with cursor.db.wrap_database_errors, raw.cursor() as setup:
             if runs == 0:
                 setup.execute(f"DEALLOCATE {name}")
                 del left[name]

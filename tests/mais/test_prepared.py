@@ -103,3 +103,26 @@ def test_a_statement_prepared_again_after_a_failed_block_still_runs(transactiona
         assert _run(POSITIONAL, [n, 2, dt.date(2026, 1, 1)])[0] == n + 2
     with connection.cursor() as cursor:
         cursor.execute("SET mais.allow_audit_truncate = on")  # as tests/conftest.py set it on the session
+
+
+def test_a_timeout_while_preparing_is_the_same_error_as_while_running(db):
+    """Alice's record view prepares the audit append again (every REPLAN_AFTER runs) while another session holds a
+    lock on a table it names: the statement timeout cancels the PREPARE. That must be Django's OperationalError, which
+    the app answers with a 503 like any database timeout, not the driver's own error, which became a 500 (seen in
+    tests/mais/test_faults.py's lock phase)."""
+    import psycopg2
+    from django.db import OperationalError
+
+    from mais.views import is_unavailable
+
+    holder = psycopg2.connect(**connection.get_connection_params())
+    try:
+        holder.cursor().execute("LOCK TABLE records_subject IN ACCESS EXCLUSIVE MODE")
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = '200ms'")
+            with pytest.raises(OperationalError) as caught:
+                prepared.execute(cursor, "SELECT count(*) FROM records_subject WHERE id = %s", [1])
+        assert is_unavailable(caught.value)
+    finally:
+        holder.rollback()
+        holder.close()
