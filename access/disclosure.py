@@ -292,9 +292,31 @@ class SearchRow:
 
 @dataclass(frozen=True)
 class SearchResults:
+    """One page of ranked results: ``rows`` are ranks ``first`` to ``first + len(rows) - 1``."""
+
     rows: tuple[SearchRow, ...]
-    capped: bool
-    limit: int
+    page: int
+    page_size: int
+    has_more: bool  # more people matched than this page and those before it show
+    last_page: int  # the deepest page a search may ask for (settings.SEARCH_MAX_PAGES)
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.page_size + 1
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1
+
+    @property
+    def next_page(self) -> int | None:
+        """The page after this one, when there is more to see and the search may go that deep."""
+        return self.page + 1 if self.has_more and self.page < self.last_page else None
+
+    @property
+    def capped(self) -> bool:
+        """More matched than may be shown at all, however far one pages: the search must be narrowed."""
+        return self.has_more and self.page >= self.last_page
 
 
 def _heading(items: Mapping[str, ItemView]) -> str:
@@ -756,16 +778,22 @@ def disclose_search(
     purpose: Purpose,
     context: RequestContext,
     surface: str = "page",
+    page: int = 1,
 ) -> SearchResults:
-    """Ranked search results showing only the summary items the searcher may read; always audited.
+    """One page of ranked search results showing only the summary items the searcher may read; always audited.
 
     Records whose consent was withdrawn, or whose consent does not cover the
     searcher's kind of agency, never appear (the same rule as the record page).
+    Each page is a disclosure of its own, audited with its page number.
     """
+    if not 1 <= page <= settings.SEARCH_MAX_PAGES:
+        raise ValueError(f"page must be 1 to {settings.SEARCH_MAX_PAGES}, not {page}")
     allowed = searchable_criteria(principal)
     detail: dict[str, Any] = {"criteria": _criteria_for_audit(criteria)}
     if surface != "page":
         detail["surface"] = surface
+    if page > 1:
+        detail["page"] = page
     event = "export.search" if surface == "csv" else "search"
     coverage = agreement_coverage(principal, purpose.code)
     readable = principal.grants.readable & coverage.for_purpose
@@ -773,10 +801,15 @@ def disclose_search(
         if getattr(criteria, criterion) and (criterion not in allowed or item_code not in readable):
             record_refusal(principal=principal, context=context, event=event, outcome="denied", purpose=purpose, detail=detail)
             raise SearchNotAllowed(criterion, item_code, "role" if criterion not in allowed else "agreement")
-    limit = settings.SEARCH_RESULT_LIMIT
+    size = settings.SEARCH_PAGE_SIZE
     effective = SearchCriteria(**{**criteria.__dict__, "include_aliases": "identity.aliases" in readable})
     shown = frozenset(SUMMARY_ITEMS) & readable
-    hits: list[Hit] = search_subjects(effective, limit=limit, agency_kind=principal.agency_kind, fields=search_fields(shown))
+    # One more than the page shows, to know whether there is a next page; it is neither shown nor audited.
+    hits: list[Hit] = search_subjects(
+        effective, limit=size + 1, offset=(page - 1) * size, agency_kind=principal.agency_kind, fields=search_fields(shown)
+    )
+    has_more = len(hits) > size
+    hits = hits[:size]
     term_lookup = terms()
     result_rows = []
     bases: dict[str, str] = {}
@@ -803,7 +836,7 @@ def disclose_search(
         lawful_basis=distinct_bases.pop() if len(distinct_bases) == 1 else "",
         **principal.audit_identity(),
     )
-    return SearchResults(rows=tuple(result_rows), capped=len(hits) >= limit, limit=limit)
+    return SearchResults(rows=tuple(result_rows), page=page, page_size=size, has_more=has_more, last_page=settings.SEARCH_MAX_PAGES)
 
 
 def _criteria_for_audit(criteria: SearchCriteria) -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from rest_framework import serializers
 
 from access.disclosure import ItemView
@@ -87,6 +88,12 @@ class SearchRequestSerializer(serializers.Serializer):
     pnc_id = serializers.CharField(required=False, allow_blank=True, max_length=20)
     prison_number = serializers.CharField(required=False, allow_blank=True, max_length=20)
     cro_number = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    page = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=settings.SEARCH_MAX_PAGES,
+        help_text="Which page of the ranked results, from 1 (the default); each page is audited as a search.",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not any(attrs.get(k) for k in ("name", "date_of_birth", "nhs_number", "pnc_id", "prison_number", "cro_number")):
@@ -106,8 +113,10 @@ class SearchRowSerializer(serializers.Serializer):
 
 class SearchResponseSerializer(serializers.Serializer):
     results = SearchRowSerializer(many=True, source="rows")
-    capped = serializers.BooleanField()
-    limit = serializers.IntegerField()
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    has_more = serializers.BooleanField(help_text="More people match: ask for the next page, or narrow the search.")
+    capped = serializers.BooleanField(help_text="More people match than any page may show: narrow the search.")
 
 
 class UpdateRequestSerializer(serializers.Serializer):

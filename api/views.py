@@ -91,9 +91,11 @@ class SearchView(ClientView):
         purpose, context = call_context(request)
         data = SearchRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        criteria = SearchCriteria(**{k: v for k, v in data.validated_data.items() if v not in (None, "")})
+        fields = dict(data.validated_data)
+        page = fields.pop("page", None) or 1
+        criteria = SearchCriteria(**{k: v for k, v in fields.items() if v not in (None, "")})
         try:
-            results = disclose_search(principal=self.principal(request), criteria=criteria, purpose=purpose, context=context)
+            results = disclose_search(principal=self.principal(request), criteria=criteria, purpose=purpose, context=context, page=page)
         except SearchNotAllowed as exc:
             raise ApiError("criterion_not_allowed", str(exc), 403, {exc.criterion: [str(exc)]}) from None
         return Response(SearchResponseSerializer(results).data)

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from mais.forms import GovukFormMixin
@@ -107,7 +108,20 @@ class SearchForm(PurposeForm):
         searched = [f for f in ["name", "date_of_birth", *self.IDENTIFIER_FIELDS] if f in self.fields and data.get(f)]
         if not searched:
             raise ValidationError("Enter a name, date of birth or identifier to search for.")
+        data["page"] = self._page()
         return data
+
+    def _page(self) -> int:
+        """Which page of results: 1 unless a "Next" or "Previous" button of the results asked for another.
+
+        Not a field of the form, so that a new search always starts at the first page.
+        """
+        raw = str(self.data.get("page") or "1").strip()
+        last = settings.SEARCH_MAX_PAGES
+        if not raw.isdigit() or not 1 <= int(raw) <= last:
+            self.add_error(None, f"There is no page {raw[:10]} of results: pages go from 1 to {last}. Search again from the first page.")
+            return 1
+        return int(raw)
 
 
 def _choice_field(label: str, vocabulary: str, **kwargs: Any) -> forms.ChoiceField:

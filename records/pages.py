@@ -5,7 +5,8 @@ Rules and reasons:
   (``access.disclosure.ItemView``): they run no query and see no value the
   view object does not carry.
 - They are Python rather than template loops because the record page
-  shows every item of the dataset and a search page up to fifty people:
+  shows every item of the dataset and a search page a full page of people (fifty
+  until 2026-12-05, twenty since):
   rendering each item through an include with nested tags cost more than the
   disclosure itself (issue 6 measured about half of a record view's time in
   the template). The markup is the one the templates used to produce.
@@ -180,7 +181,7 @@ def section_cards(record: Any, csrf_token: Any) -> SafeString:
 def result_cards(rows: Any) -> SafeString:
     """Every search result as a summary card: the name linking to the record, why it matched, its summary items.
 
-    One function for the whole list rather than a template loop: a surname search shows up to fifty people, and the
+    One function for the whole list rather than a template loop: a surname search fills a page of people, and the
     loop's per-row variable lookups and ``{% url %}`` cost more than the rest of the page (issue 6). The record
     link is reversed once per page.
     """
@@ -214,7 +215,7 @@ def _result_rows(row: Any) -> str:
     return "\n".join(cells)
 
 
-# A search page shows up to fifty people with the same few summary items: their labels and the withheld markers
+# A search page shows a page of people with the same few summary items: their labels and the withheld markers
 # are escaped once, not once per person (about half of the page's escapes, issue 6).
 @functools.lru_cache(maxsize=256)
 def _result_row_head(label: str) -> str:

@@ -241,9 +241,10 @@ VISIBLE_SQL = (
 )
 
 
-def search_subjects(criteria: SearchCriteria, *, limit: int, agency_kind: str, fields: Iterable[str] = ()) -> list[Hit]:
-    """Ranked candidate subjects for the criteria that an agency of this kind may see, best first, at most ``limit``,
-    each with the named model ``fields`` (and id, version) when any are asked for.
+def search_subjects(criteria: SearchCriteria, *, limit: int, agency_kind: str, fields: Iterable[str] = (), offset: int = 0) -> list[Hit]:
+    """Ranked candidate subjects for the criteria that an agency of this kind may see, best first, at most ``limit``
+    after skipping the best ``offset`` (a later page of results), each with the named model ``fields`` (and id,
+    version) when any are asked for.
 
     One query: the results' values come in the search statement rather than a second one (issue 6: 0.2-0.4 ms a
     search, measured on 300 police searches at 30,000 people).
@@ -251,7 +252,7 @@ def search_subjects(criteria: SearchCriteria, *, limit: int, agency_kind: str, f
     A search by two or more name words runs as a prepared statement (``prepared_search``); any other runs as it is.
     """
     columns = _SubjectColumns(fields) if fields else None
-    statement = _search_statement(criteria, limit=limit, agency_kind=agency_kind, columns=columns)
+    statement = _search_statement(criteria, limit=limit, offset=offset, agency_kind=agency_kind, columns=columns)
     if statement is None:
         return []
     with connection.cursor() as cursor:
@@ -286,20 +287,23 @@ def prepared_search(criteria: SearchCriteria) -> bool:
 
 
 def search_statement(
-    criteria: SearchCriteria, *, limit: int, agency_kind: str, fields: Iterable[str] = ()
+    criteria: SearchCriteria, *, limit: int, agency_kind: str, fields: Iterable[str] = (), offset: int = 0
 ) -> tuple[str, dict[str, Any]] | None:
     """The search's SQL and parameters (None when there is nothing to search by), as ``search_subjects`` runs it.
 
     Separate so the load test can EXPLAIN ANALYZE exactly the statement the page runs.
     """
-    return _search_statement(criteria, limit=limit, agency_kind=agency_kind, columns=_SubjectColumns(fields) if fields else None)
+    return _search_statement(
+        criteria, limit=limit, offset=offset, agency_kind=agency_kind, columns=_SubjectColumns(fields) if fields else None
+    )
 
 
 def _search_statement(
-    criteria: SearchCriteria, *, limit: int, agency_kind: str, columns: _SubjectColumns | None
+    criteria: SearchCriteria, *, limit: int, offset: int, agency_kind: str, columns: _SubjectColumns | None
 ) -> tuple[str, dict[str, Any]] | None:
     branches: list[str] = []
-    params: dict[str, Any] = {"limit": limit, "agency_kind": agency_kind}
+    # ``upto``: how many of the best the ranking must get right for this page (the exact-surname tier's bound).
+    params: dict[str, Any] = {"limit": limit, "offset": offset, "upto": offset + limit, "agency_kind": agency_kind}
     words = name_words(criteria.name)
     if words:
         sql, name_params = _name_branch(words, criteria.include_aliases, criteria.date_of_birth)
@@ -332,7 +336,7 @@ def _search_statement(
     sql = (
         f"{exact_tier}SELECT hits.subject_id, SUM(score) AS total, array_agg(reason ORDER BY score DESC) AS reasons "  # fixed SQL fragments, values bound  # nosec B608
         f"FROM ({union}) hits JOIN records_subject s ON s.id = hits.subject_id WHERE {VISIBLE_SQL} "
-        "GROUP BY hits.subject_id ORDER BY total DESC, hits.subject_id LIMIT %(limit)s"
+        "GROUP BY hits.subject_id ORDER BY total DESC, hits.subject_id LIMIT %(limit)s OFFSET %(offset)s"
     )
     if columns is not None:
         # The ranked page of results, joined to their rows for the asked fields, in the same order.
@@ -347,9 +351,9 @@ def _exact_surname_tier(words: list[str], include_aliases: bool, branch: str) ->
     """A single word and nothing else: when enough people visibly have exactly that surname, only they are scored.
 
     Rule: an exact surname scores the most a single word can (similarity 1 plus the sound bonus), and ties are
-    ordered by subject id, so when at least ``limit`` visible people have it, the page's best ``limit`` are the
-    first of them by id, whatever the fuzzy matches are. The ``exact`` CTE reads those from an index in id
-    order and stops at ``limit``; the full fuzzy branch runs only when there are fewer. At a million people a
+    ordered by subject id, so when at least ``upto`` visible people have it (the page's offset plus its size), the
+    best ``upto`` are the first of them by id, whatever the fuzzy matches are. The ``exact`` CTE reads those from an
+    index in id order and stops at ``upto``; the full fuzzy branch runs only when there are fewer. At a million people a
     common surname ("Ward") otherwise gathered some 90,000 name rows by trigram (Edward, Howard, Woodward) to
     score and sort, 800 ms of SQL (issue 6). (A different spelling with exactly the same trigrams would tie
     and could be left out here; no such pair is a real name.)
@@ -358,9 +362,9 @@ def _exact_surname_tier(words: list[str], include_aliases: bool, branch: str) ->
     cte = (
         "WITH exact AS MATERIALIZED (SELECT n.subject_id FROM records_subjectname n "  # fixed SQL fragments, values bound  # nosec B608
         f"JOIN records_subject s ON s.id = n.subject_id WHERE n.family_norm = %(w)s{kind_filter} AND {VISIBLE_SQL} "
-        "GROUP BY n.subject_id ORDER BY n.subject_id LIMIT %(limit)s) "
+        "GROUP BY n.subject_id ORDER BY n.subject_id LIMIT %(upto)s) "
     )
-    enough = "(SELECT count(*) FROM exact) >= %(limit)s"
+    enough = "(SELECT count(*) FROM exact) >= %(upto)s"
     among, _ = _name_branch(words, include_aliases, among_exact=True)
     return cte, [
         f"SELECT * FROM ({among}) e WHERE {enough}",  # fixed SQL fragments, values bound  # nosec B608

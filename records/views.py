@@ -99,7 +99,12 @@ def search(request: HttpRequest) -> HttpResponseBase:
             return render(request, "errors/403.html", {"message": "Your role does not download lists."}, status=403)
         try:
             results = disclose_search(
-                principal=who, criteria=criteria, purpose=purpose, context=web.context(request), surface="csv" if export else "page"
+                principal=who,
+                criteria=criteria,
+                purpose=purpose,
+                context=web.context(request),
+                surface="csv" if export else "page",
+                page=form.cleaned_data["page"],
             )
         except SearchNotAllowed as exc:
             form.add_error(exc.criterion if exc.criterion in form.fields else None, str(exc))

@@ -60,6 +60,22 @@ def test_search_is_a_post_with_rows_and_audit(priya_police, api_for, subject):
     assert empty.status_code == 400 and empty.json()["error"]["code"] == "validation_failed"
 
 
+def test_search_pages_through_the_api(priya_police, api_for, settings):
+    from tests.factories import make_subjects_bulk
+
+    settings.SEARCH_PAGE_SIZE = 2
+    make_subjects_bulk([("Petra", "Pager")] * 3)
+    api = api_for(priya_police)
+    first = api.post("/api/v1/search", {"name": "Pager"}).json()
+    second = api.post("/api/v1/search", {"name": "Pager", "page": 2}).json()
+    assert (first["page"], first["page_size"], first["has_more"], len(first["results"])) == (1, 2, True, 2)
+    assert (second["page"], second["has_more"], second["capped"], len(second["results"])) == (2, False, False, 1)
+    assert {r["id"] for r in first["results"]}.isdisjoint(r["id"] for r in second["results"])
+    beyond = api.post("/api/v1/search", {"name": "Pager", "page": 0})
+    assert beyond.status_code == 400 and "page" in beyond.json()["error"]["fields"]
+    assert AuditEvent.objects.filter(event="search").count() == 2
+
+
 def test_every_call_names_its_end_user_and_purpose(priya_police, api_for, subject):
     api = api_for(priya_police)
     missing_user = api.get(f"/api/v1/subjects/{subject.id}", **{"X-On-Behalf-Of": ""})

@@ -197,7 +197,8 @@ def _warm(principal):
 
 @pytest.mark.parametrize("name", ["Constant", "Casey Constant"], ids=["surname, run as it is", "full name, prepared"])
 @pytest.mark.parametrize("count", [1, 50])
-def test_search_query_count_is_constant(count, name, priya_police, django_assert_num_queries):
+def test_search_query_count_is_constant(count, name, priya_police, django_assert_num_queries, settings):
+    settings.SEARCH_PAGE_SIZE = 50  # one page of 1 and one of 50
     for _ in range(count):
         make_subject(family_name="Constant", given_names="Casey")
     who = principal_for(priya_police)
@@ -213,12 +214,13 @@ def test_search_query_count_is_constant(count, name, priya_police, django_assert
 
 
 @pytest.mark.parametrize("include_aliases", [True, False])
-@pytest.mark.parametrize("exact_people", [3, 8])
-def test_the_exact_surname_tier_returns_what_the_full_search_would(exact_people, include_aliases, db, monkeypatch):
+@pytest.mark.parametrize(("exact_people", "offset"), [(3, 0), (8, 0), (8, 5), (12, 5)])
+def test_the_exact_surname_tier_returns_what_the_full_search_would(exact_people, offset, include_aliases, db, monkeypatch):
     """A surname alone, with at least a page of people of exactly that surname, scores only them (issue 6).
 
     The page must be the same as the full fuzzy search's: same people, order, scores and reasons. With 8 Wards
-    the tier is used (limit 5); with 3 the full search runs and brings in the spellings and sound-alikes.
+    the tier is used for the first page of 5 (the best 5); with 3, or for the second page with 8 (the best 10), the
+    full search runs and brings in the spellings and sound-alikes; with 12 the tier serves the second page too.
     """
     import records.selectors as selectors
 
@@ -229,13 +231,81 @@ def test_the_exact_surname_tier_returns_what_the_full_search_would(exact_people,
     # An alias with the exact surname on someone else: the tier reads aliases too (or not, as asked).
     make_subject(family_name="Pike", given_names="Ann", aliases=["Ann Ward"])
     criteria = SearchCriteria(name="Ward", include_aliases=include_aliases)
-    tiered = search_subjects(criteria, limit=5, agency_kind="police")
+    tiered = search_subjects(criteria, limit=5, offset=offset, agency_kind="police")
     monkeypatch.setattr(selectors, "_exact_surname_tier", lambda words, aliases, branch: ("", [branch]))
-    full = search_subjects(criteria, limit=5, agency_kind="police")
+    full = search_subjects(criteria, limit=5, offset=offset, agency_kind="police")
     assert tiered == full
     assert len(full) == 5
-    if exact_people < 5:
-        assert any(h.reasons != ("name_exact",) for h in full)  # fewer than a page of Wards: the others fill it
+    if exact_people < offset + 5:
+        assert any(h.reasons != ("name_exact",) for h in full)  # fewer Wards than the pages: the others fill it
+
+
+def test_pages_of_results_follow_the_ranking_without_gaps_or_repeats(priya_police, settings):
+    """Page 2 starts where page 1 ended; the last page says there is no more; each page is its own audited search."""
+    settings.SEARCH_PAGE_SIZE = 5
+    make_subjects_bulk([("Petra", "Pager")] * 12 + [("Paul", "Pagett")])
+    who = principal_for(priya_police)
+    criteria = SearchCriteria(name="Pager")
+    pages = [disclose_search(principal=who, criteria=criteria, purpose=PURPOSE, context=CTX, page=n) for n in (1, 2, 3)]
+    assert [len(p.rows) for p in pages] == [5, 5, 3]
+    assert [p.has_more for p in pages] == [True, True, False]
+    assert [(p.first, p.last) for p in pages] == [(1, 5), (6, 10), (11, 13)]
+    shown = [r.subject_id for p in pages for r in p.rows]
+    ranked = [h.subject_id for h in search_subjects(criteria, limit=50, agency_kind="police")]
+    assert shown == ranked  # the same people in the same order as one long list
+    events = list(AuditEvent.objects.filter(event="search").order_by("id"))
+    assert [e.additional_data.get("page") for e in events] == [None, 2, 3]
+    assert [e.additional_data["results"] for e in events] == [
+        [str(i) for i in shown[0:5]],
+        [str(i) for i in shown[5:10]],
+        [str(i) for i in shown[10:]],
+    ]
+
+
+def test_a_search_goes_no_deeper_than_its_last_page(priya_police, settings):
+    settings.SEARCH_PAGE_SIZE = 5
+    settings.SEARCH_MAX_PAGES = 2
+    make_subjects_bulk([("Petra", "Pager")] * 12)
+    who = principal_for(priya_police)
+    last = disclose_search(principal=who, criteria=SearchCriteria(name="Pager"), purpose=PURPOSE, context=CTX, page=2)
+    assert last.has_more and last.capped and last.next_page is None
+    with pytest.raises(ValueError, match="page must be 1 to 2"):
+        disclose_search(principal=who, criteria=SearchCriteria(name="Pager"), purpose=PURPOSE, context=CTX, page=3)
+    assert AuditEvent.objects.filter(event="search").count() == 1
+
+
+def test_an_officer_pages_through_a_common_surname(priya_police, client_for, settings):
+    """The Next and Previous buttons repeat the search (by POST, so no name reaches a URL) for another page."""
+    settings.SEARCH_PAGE_SIZE = 5
+    make_subjects_bulk([("Petra", "Pager")] * 7)
+    client = client_for(priya_police)
+    first = client.post("/search/", {"name": "Pager", "reason": "custody_detention"}).content.decode()
+    assert "Matches 1 to 5, best first" in first and "More people match" in first
+    assert first.count('data-testid="result-link"') == 5
+    assert 'data-testid="next-page"' in first and 'data-testid="previous-page"' not in first
+    search_form = first.split('data-testid="search-form"')[1].split("</form>")[0]
+    assert 'name="page"' not in search_form  # a new search starts at the first page
+    next_form = first.split('data-testid="result-pages"')[1]
+    assert 'name="page" value="2"' in next_form and 'name="name" value="Pager"' in next_form
+    assert 'name="reason" value="custody_detention"' in next_form
+    second = client.post("/search/", {"name": "Pager", "reason": "custody_detention", "page": "2"}).content.decode()
+    assert "Matches 6 to 7, best first" in second and "More people match" not in second
+    assert second.count('data-testid="result-link"') == 2
+    assert 'data-testid="previous-page"' in second and 'data-testid="next-page"' not in second
+    assert AuditEvent.objects.filter(event="search").count() == 2
+
+
+@pytest.mark.parametrize("page", ["0", "11", "two", "-1"])
+def test_a_page_that_does_not_exist_gets_a_clear_message_and_discloses_nothing(page, priya_police, client_for, settings):
+    settings.SEARCH_MAX_PAGES = 10
+    make_subjects_bulk([("Petra", "Pager")] * 3)
+    response = client_for(priya_police).post("/search/", {"name": "Pager", "reason": "custody_detention", "page": page})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert f"There is no page {page} of results: pages go from 1 to 10." in body
+    assert 'value="Pager"' in body  # what was typed is kept
+    assert 'data-testid="result-link"' not in body
+    assert not AuditEvent.objects.filter(event="search").exists()
 
 
 def test_given_names_typed_run_together_find_a_person_with_two_given_names(namesakes):

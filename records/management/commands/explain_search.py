@@ -53,7 +53,8 @@ class Command(BaseCommand):
                 else:
                     name, dob = person["family_name"], None
                 criteria = SearchCriteria(name=name, date_of_birth=dob, include_aliases=True)
-                statement = search_statement(criteria, limit=settings.SEARCH_RESULT_LIMIT, agency_kind=AgencyKind.POLICE, fields=fields)
+                # The first page, as the page asks for it: its size and one more, to know whether there is a next.
+                statement = search_statement(criteria, limit=settings.SEARCH_PAGE_SIZE + 1, agency_kind=AgencyKind.POLICE, fields=fields)
                 assert statement is not None
                 sql, params = statement
                 if prepared_search(criteria):
