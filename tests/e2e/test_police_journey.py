@@ -16,6 +16,18 @@ from tests.factories import PASSWORD, make_subject
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
+def _sign_in(page: Page, live_server, user) -> None:
+    page.goto(f"{live_server.url}/search/")
+    expect(page).to_have_url(re.compile(r"/login/$"))
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    device = TOTPDevice.objects.get(user=user)
+    page.get_by_label("Code").fill(f"{totp(device.bin_key):06d}")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Find a person")).to_be_visible()
+
+
 def test_police_officer_finds_a_misspelled_name_and_sees_only_police_items(page: Page, live_server, priya_police, cmht_team):
     person = make_subject(
         team=cmht_team,
@@ -30,16 +42,7 @@ def test_police_officer_finds_a_misspelled_name_and_sees_only_police_items(page:
     police_items = {i for r, i, _ in current_grants() if r == "police_officer"}
     assert "risk.violence_history" in police_items and "mental_health.medication" not in police_items
 
-    page.goto(f"{live_server.url}/search/")
-    expect(page).to_have_url(re.compile(r"/login/$"))
-    page.get_by_label("Username").fill("priya")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-
-    device = TOTPDevice.objects.get(user=priya_police)
-    page.get_by_label("Code").fill(f"{totp(device.bin_key):06d}")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Find a person")).to_be_visible()
+    _sign_in(page, live_server, priya_police)
 
     page.get_by_label("Name or other name used").fill("Wrigth")
     page.get_by_label("Reason for access").select_option("custody_detention")
@@ -61,3 +64,32 @@ def test_police_officer_finds_a_misspelled_name_and_sees_only_police_items(page:
     expect(page.get_by_role("heading", name="You have signed out")).to_be_visible()
     page.goto(f"{live_server.url}/records/{person.id}/")
     expect(page).to_have_url(re.compile(r"/login/$"))
+
+
+def test_police_officer_pages_through_a_common_surname(page: Page, live_server, priya_police, cmht_team, settings):
+    """Next and Previous repeat the search by POST for another page; the name stays out of the URL; each page is audited."""
+    from audit.models import AuditEvent
+    from tests.factories import make_subjects_bulk
+
+    settings.SEARCH_PAGE_SIZE = 3
+    make_subjects_bulk([("Petra", "Pager")] * 5)
+    _sign_in(page, live_server, priya_police)
+    page.get_by_label("Name or other name used").fill("Pager")
+    page.get_by_label("Reason for access").select_option("custody_detention")
+    page.get_by_test_id("search-button").click()
+    expect(page.get_by_test_id("result-count")).to_have_text("Matches 1 to 3, best first")
+    first_page = page.get_by_test_id("result-link").all_inner_texts()
+    assert len(first_page) == 3
+
+    page.get_by_test_id("next-page").click()
+    expect(page).to_have_url(re.compile(r"/search/$"))
+    expect(page.get_by_test_id("result-count")).to_have_text("Matches 4 to 5, best first")
+    expect(page.get_by_test_id("result-link")).to_have_count(2)
+    expect(page.get_by_test_id("next-page")).to_have_count(0)
+    expect(page.get_by_label("Name or other name used")).to_have_value("Pager")  # the search form keeps what was typed
+
+    page.get_by_test_id("previous-page").click()
+    expect(page.get_by_test_id("result-count")).to_have_text("Matches 1 to 3, best first")
+    assert page.get_by_test_id("result-link").all_inner_texts() == first_page
+    pages = [e.additional_data.get("page") for e in AuditEvent.objects.filter(event="search").order_by("id")]
+    assert pages == [None, 2, None]
