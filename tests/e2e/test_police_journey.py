@@ -6,25 +6,20 @@ from __future__ import annotations
 import re
 
 import pytest
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
 from access.services import current_grants
-from tests.factories import PASSWORD, make_subject
+from tests.e2e.steps import enter_credentials
+from tests.factories import make_subject
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def _sign_in(page: Page, live_server, user) -> None:
+    """A signed-out visit to the search page is sent to sign in, and lands on the search page."""
     page.goto(f"{live_server.url}/search/")
     expect(page).to_have_url(re.compile(r"/login/$"))
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    device = TOTPDevice.objects.get(user=user)
-    page.get_by_label("Code").fill(f"{totp(device.bin_key):06d}")
-    page.get_by_role("button", name="Sign in").click()
+    enter_credentials(page, user)
     expect(page.get_by_role("heading", name="Find a person")).to_be_visible()
 
 

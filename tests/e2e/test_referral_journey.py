@@ -5,26 +5,15 @@ from __future__ import annotations
 
 import pytest
 from django.utils import timezone
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, Page, expect
 
 from access.models import AgencyKind
 from audit.models import AuditEvent
 from tests.conftest import _agency
-from tests.factories import PASSWORD, make_subject, make_team
+from tests.e2e.steps import sign_in
+from tests.factories import make_subject, make_team
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page: Page, base: str, user) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    device = TOTPDevice.objects.get(user=user)
-    page.get_by_label("Code").fill(f"{totp(device.bin_key):06d}")
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_a_referral_from_custody_to_outcome_seen_by_the_referrer(
