@@ -118,7 +118,8 @@ class SearchForm(PurposeForm):
         """
         raw = str(self.data.get("page") or "1").strip()
         last = settings.SEARCH_MAX_PAGES
-        if not raw.isdigit() or not 1 <= int(raw) <= last:
+        # ASCII digits, and few: "²" passes str.isdigit() but not int(), and int() refuses thousands of digits.
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 4) or not 1 <= int(raw) <= last:
             self.add_error(None, f"There is no page {raw[:10]} of results: pages go from 1 to {last}. Search again from the first page.")
             return 1
         return int(raw)
