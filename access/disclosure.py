@@ -74,6 +74,7 @@ from records.selectors import (
     recent_item_changes,
     release_dates,
     review_dates,
+    search_page_window,
     search_subjects,
     subject_ids_by_nhs_number,
     subject_record_read,
@@ -804,10 +805,9 @@ def disclose_search(
     size = settings.SEARCH_PAGE_SIZE
     effective = SearchCriteria(**{**criteria.__dict__, "include_aliases": "identity.aliases" in readable})
     shown = frozenset(SUMMARY_ITEMS) & readable
-    # One more than the page shows, to know whether there is a next page; it is neither shown nor audited.
-    hits: list[Hit] = search_subjects(
-        effective, limit=size + 1, offset=(page - 1) * size, agency_kind=principal.agency_kind, fields=search_fields(shown)
-    )
+    # The window has one row more than the page shows, to know whether there is a next page; it is neither shown nor audited.
+    limit, offset = search_page_window(page, size)
+    hits: list[Hit] = search_subjects(effective, limit=limit, offset=offset, agency_kind=principal.agency_kind, fields=search_fields(shown))
     has_more = len(hits) > size
     hits = hits[:size]
     term_lookup = terms()

@@ -264,6 +264,13 @@ def search_subjects(criteria: SearchCriteria, *, limit: int, agency_kind: str, f
     return [Hit(subject_id=r[0], score=float(r[1]), reasons=tuple(r[2]), values=columns.values(r[3:]) if columns else None) for r in rows]
 
 
+def search_page_window(page: int, size: int) -> tuple[int, int]:
+    """(limit, offset) of the search statement for page ``page`` of ``size`` people: one row more than the page
+    shows, to know whether there is a next page. The results page and ``manage.py explain_search`` both use it, so
+    the load test measures the statement the page runs."""
+    return size + 1, (page - 1) * size
+
+
 def prepared_search(criteria: SearchCriteria) -> bool:
     """Whether the search runs as a prepared statement: only a search by two or more name words (a full name).
 

@@ -25,7 +25,7 @@ from django.db import connection
 from access.disclosure import SUMMARY_ITEMS, search_fields
 from access.models import AgencyKind
 from mais import prepared
-from records.selectors import SearchCriteria, prepared_search, search_statement
+from records.selectors import SearchCriteria, prepared_search, search_page_window, search_statement
 
 
 class Command(BaseCommand):
@@ -53,8 +53,9 @@ class Command(BaseCommand):
                 else:
                     name, dob = person["family_name"], None
                 criteria = SearchCriteria(name=name, date_of_birth=dob, include_aliases=True)
-                # The first page, as the page asks for it: its size and one more, to know whether there is a next.
-                statement = search_statement(criteria, limit=settings.SEARCH_PAGE_SIZE + 1, agency_kind=AgencyKind.POLICE, fields=fields)
+                # The first page, as the results page asks for it.
+                limit, _ = search_page_window(1, settings.SEARCH_PAGE_SIZE)
+                statement = search_statement(criteria, limit=limit, agency_kind=AgencyKind.POLICE, fields=fields)
                 assert statement is not None
                 sql, params = statement
                 if prepared_search(criteria):
