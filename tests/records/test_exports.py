@@ -50,6 +50,21 @@ def test_export_is_audited_before_the_first_byte(lena_liaison, cmht_team, client
     assert AuditEvent.objects.filter(event="export.search", actor=lena_liaison).exists()
 
 
+def test_downloading_a_later_page_exports_that_page_and_audits_it_as_such(lena_liaison, cmht_team, client_for, settings):
+    """ "Download these results" on page 2 gives the people shown on page 2, and the export's audit row names them."""
+    settings.SEARCH_PAGE_SIZE = 2
+    for _ in range(5):
+        make_subject(team=cmht_team, family_name="Sentinel")
+    client = client_for(lena_liaison)
+    shown = client.post("/search/", {**{k: v for k, v in SEARCH.items() if k != "format"}, "page": "2"}).content.decode()
+    assert 'name="page" value="2"' in shown.split('data-testid="export-csv"')[0].rsplit("<form", 1)[1]
+    rows = _rows(client.post("/search/", {**SEARCH, "page": "2"}))
+    page_two = AuditEvent.objects.get(event="search").additional_data["results"]
+    event = AuditEvent.objects.get(event="export.search")
+    assert [r["record_id"] for r in rows] == page_two == event.additional_data["results"]
+    assert event.additional_data["page"] == 2 and len(rows) == 2
+
+
 def test_cells_are_safe_against_formula_injection(lena_liaison, cmht_team, client_for):
     make_subject(team=cmht_team, family_name="Sentinel", given_names='=HYPERLINK("http://evil")')
     rows = _rows(client_for(lena_liaison).post("/search/", SEARCH))
