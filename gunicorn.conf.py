@@ -33,9 +33,12 @@ logger_class = "mais.accesslog.AccessLogger"
 
 
 def post_worker_init(worker):  # type: ignore[no-untyped-def]  # gunicorn's hook signature
-    """A worker's objects loaded at start are set aside from the garbage collector before it serves (mais/memory.py)."""
+    """Before a worker serves, it fills its per-process caches (mais/warmup.py), then sets aside from the garbage
+    collector what it has loaded, those caches included (mais/memory.py)."""
     from mais.memory import freeze_at_start
+    from mais.warmup import warm_process_caches
 
+    warm_process_caches()
     freeze_at_start()
 
 

@@ -8,6 +8,7 @@ from access.policy import principal_for
 from access.services import current_grants
 from audit.models import AuditEvent
 from audit.services import Purpose, RequestContext
+from mais.warmup import warm_process_caches
 from records.dataset import default_grants
 from tests.conftest import give_purpose
 
@@ -68,13 +69,7 @@ def test_only_administrators_reach_the_matrix(priya_police, aud_auditor, morgan_
 
 
 def test_policy_is_cached_per_version_with_no_per_item_queries(priya_police, subject, django_assert_num_queries):
-    from django.contrib.contenttypes.models import ContentType
-
-    from records.models import Subject
-    from records.terms import terms
-
-    ContentType.objects.get_for_model(Subject)
-    terms()
+    warm_process_caches()  # as a worker is once started (mais/warmup.py)
     from access.backends import AccountBackend
     from access.models import User
 
@@ -95,13 +90,7 @@ def test_policy_is_cached_per_version_with_no_per_item_queries(priya_police, sub
 
 def test_record_view_query_count_does_not_depend_on_items_shown(priya_police, nia_nurse, morgan_mh, subject, django_assert_num_queries):
     """Police read fewer items than nurses; Morgan's caseload check rides in the same standing query as the agreements."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from records.models import Subject
-    from records.terms import terms
-
-    ContentType.objects.get_for_model(Subject)
-    terms()
+    warm_process_caches()  # as a worker is once started (mais/warmup.py)
     for person, expected in ((priya_police, 2), (nia_nurse, 2), (morgan_mh, 2)):
         who = principal_for(person)
         with django_assert_num_queries(expected):

@@ -34,9 +34,10 @@ def _hook(name: str):
     return runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))[name]
 
 
-def test_gunicorn_freezes_a_worker_once_it_has_loaded_the_app(freezes):
+def test_gunicorn_freezes_a_worker_once_it_has_loaded_the_app(freezes, monkeypatch):
+    monkeypatch.setattr("mais.warmup.warm_process_caches", lambda: freezes.append("warm") or True)
     _hook("post_worker_init")(SimpleNamespace(nr=0))
-    assert freezes == ["collect", "freeze"]
+    assert freezes == ["warm", "collect", "freeze"]  # the caches it fills are frozen with the rest
 
 
 def test_gunicorn_calls_it_after_each_request_with_the_workers_count(freezes):
