@@ -71,6 +71,12 @@ def main() -> None:
         help="With the audit insert a no-op, as in the bench's second saturation pass (audit_noop.py): run with and "
         "without to see what audit writing costs the app.",
     )
+    parser.add_argument(
+        "--db-cpu",
+        action="store_true",
+        help="Also the CPU the database server's backend spent per request (its /proc stat, so the server must run on "
+        "this machine): the database's side of each kind, which the Python CPU leaves out.",
+    )
     parser.add_argument("--only", choices=["record", "search", "audit"], default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.instructions:
@@ -162,6 +168,7 @@ def main() -> None:
             os._exit(0)  # callgrind writes the counts since the mark; nothing after the loop is counted
         times, cpu, queries = [], [], []
         round_trips.clear()
+        backend_before = _backend_cpu(connection) if args.db_cpu else 0.0
         profiler = cProfile.Profile() if args.profile == name else None
         for _ in range(args.n):
             statements.clear()
@@ -176,9 +183,10 @@ def main() -> None:
             cpu.append((time.process_time() - started_cpu) * 1000)
             queries.append(len(statements))
         p95 = statistics.quantiles(times, n=20)[-1]
+        backend = f", database CPU mean {(_backend_cpu(connection) - backend_before) / args.n:.3f} ms" if args.db_cpu else ""
         print(
             f"{name}: median {statistics.median(times):.1f} ms, p95 {p95:.1f} ms, "
-            f"Python CPU median {statistics.median(cpu):.2f} ms, queries {min(queries)}-{max(queries)}"
+            f"Python CPU median {statistics.median(cpu):.2f} ms{backend}, queries {min(queries)}-{max(queries)}"
         )
         if args.phases:
             print("  " + ", ".join(f"{k} {statistics.median(v):.2f} ms" for k, v in sorted(phase_cpu.items())))
@@ -194,6 +202,15 @@ def main() -> None:
                 stats.dump_stats(os.environ["MAIS_PROFILE_DUMP"])
     if args.plans:
         _print_plans(connection)
+
+
+def _backend_cpu(connection) -> float:  # type: ignore[no-untyped-def]
+    """Milliseconds of CPU (user and system) the PostgreSQL backend serving this connection has used so far."""
+    connection.ensure_connection()
+    pid = connection.connection.get_backend_pid()
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def _print_plans(connection) -> None:  # type: ignore[no-untyped-def]
