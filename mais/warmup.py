@@ -18,7 +18,7 @@ import logging
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 
 from records.terms import terms
 
@@ -28,7 +28,10 @@ logger = logging.getLogger("mais")
 def warm_process_caches() -> bool:
     """Load every model's content type and the vocabularies into this process's caches. Returns whether it could.
 
-    Two statements: all the content types in one, and the terms in one.
+    Two statements: all the content types in one, and the terms in one. The database connection they open is then
+    closed. A gunicorn worker serves requests on threads of its own, each with its own connection, so this thread's
+    connection would sit idle for the worker's life: one more connection per worker on the server. A caller inside a
+    transaction (a test) keeps its connection.
     """
     try:
         ContentType.objects.get_for_models(*apps.get_models())
@@ -36,4 +39,7 @@ def warm_process_caches() -> bool:
     except DatabaseError as exc:
         logger.warning("the worker starts without its caches warm: the database did not answer (%s)", type(exc).__name__)
         return False
+    finally:
+        if not connection.in_atomic_block:
+            connection.close()
     return True

@@ -4,10 +4,11 @@ fresh worker's first record view and first search run the same statements as eve
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import OperationalError
+from django.db import OperationalError, connection
 
 import records.terms
 from access.disclosure import disclose_search, disclose_subject
@@ -64,3 +65,18 @@ def test_a_database_that_does_not_answer_at_start_leaves_the_worker_starting(col
         assert warmup.warm_process_caches() is False
     assert "the database did not answer (OperationalError)" in caplog.text
     assert records.terms._terms is None
+
+
+def test_the_warm_up_leaves_no_idle_connection_behind(db):
+    """gunicorn runs post_worker_init on the worker's main thread and requests on other threads, each with a connection
+    of its own: the main thread's connection is closed once the caches are warm, not left idle for the worker's life."""
+    seen: dict[str, object] = {}
+
+    def worker_main_thread() -> None:
+        seen["warm"] = warmup.warm_process_caches()
+        seen["connection"] = connection.connection  # this thread's; None once closed
+
+    thread = threading.Thread(target=worker_main_thread)
+    thread.start()
+    thread.join()
+    assert seen == {"warm": True, "connection": None}
