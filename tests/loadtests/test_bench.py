@@ -51,3 +51,12 @@ def test_the_bare_sql_line_states_the_warming_pass_beside_the_measured_one():
     assert "p50 3.5 ms (planning alone 0.5 ms)" in line
     assert "A first pass of 3 other searches" in line and "p50 11.0 ms" in line
     assert "first pass" not in bench.bare_sql_line({"ms": [1.0, 2.0], "planning_ms": [0.0, 0.0]}, http_p50=30)
+
+
+def test_the_results_give_each_rounds_audit_cost_and_their_range():
+    """Each round's audited pass against the no-op pass straight after it, so a reader sees how much one run's audit
+    cost can move (the round-to-round spread was as large as the target's margin)."""
+    line = bench.round_costs_line([300.0, 360.0, 400.0], [400.0, 400.0, 400.0])
+    assert "25.0%, 10.0%, 0.0%" in line
+    assert "from 0.0% to 25.0%" in line
+    assert bench.round_costs_line([], []) == "No round measured both passes."
