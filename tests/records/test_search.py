@@ -190,10 +190,6 @@ def test_role_that_cannot_read_an_identifier_cannot_search_by_it(ada_admin, clie
     assert ("identity.nhs_number" in readable) == ('name="nhs_number"' in response.content.decode())
 
 
-def _warm(principal):
-    warm_process_caches()  # as a worker is once started (mais/warmup.py)
-
-
 @pytest.mark.parametrize("name", ["Constant", "Casey Constant"], ids=["surname, run as it is", "full name, prepared"])
 @pytest.mark.parametrize("count", [1, 50])
 def test_search_query_count_is_constant(count, name, priya_police, django_assert_num_queries, settings):
@@ -201,7 +197,7 @@ def test_search_query_count_is_constant(count, name, priya_police, django_assert
     for _ in range(count):
         make_subject(family_name="Constant", given_names="Casey")
     who = principal_for(priya_police)
-    _warm(who)
+    warm_process_caches()  # as a worker is once started (mais/warmup.py)
     # Agreements, the search with the results' permitted fields, audit append (alert rule count, chain tip and insert
     # in one statement): three statements of the choke point's own, within issue 6's budget of six.
     with django_assert_num_queries(3):
