@@ -16,11 +16,23 @@ def processes() -> Iterator[tuple[int, str, list[str]]]:
         if not entry.name.isdigit():
             continue
         try:
-            with open(f"/proc/{entry.name}/stat") as handle:
-                stat = handle.read()
+            name, fields = _stat(int(entry.name))
         except OSError:
             continue  # the process ended
-        yield int(entry.name), stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
+        yield int(entry.name), name, fields
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU seconds, user and system, that one process has used so far (not counting its children)."""
+    fields = _stat(pid)[1]
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> tuple[str, list[str]]:
+    """A process's name and the fields of its stat line after the name (the name may hold spaces and brackets)."""
+    with open(f"/proc/{pid}/stat") as handle:
+        stat = handle.read()
+    return stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
 
 
 def connections_per_worker(server: int, port: int) -> list[int]:

@@ -206,11 +206,10 @@ def main() -> None:
 
 def _backend_cpu(connection) -> float:  # type: ignore[no-untyped-def]
     """Milliseconds of CPU (user and system) the PostgreSQL backend serving this connection has used so far."""
+    from loadtests.procfs import cpu_seconds
+
     connection.ensure_connection()
-    pid = connection.connection.get_backend_pid()
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+    return cpu_seconds(connection.connection.get_backend_pid()) * 1000
 
 
 def _print_plans(connection) -> None:  # type: ignore[no-untyped-def]

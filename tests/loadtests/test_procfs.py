@@ -6,8 +6,9 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
-from loadtests.procfs import connections_per_worker
+from loadtests.procfs import connections_per_worker, cpu_seconds, processes
 
 # A worker: listens, accepts two clients, opens one connection of its own (as to its database), holds them until
 # its standard input closes.
@@ -43,3 +44,15 @@ def test_each_child_counts_the_connections_it_accepted_on_the_port_and_nothing_e
         for client in clients:
             client.close()
         other.close()
+
+
+def test_a_processs_cpu_seconds_grow_as_it_computes_and_match_its_entry_in_the_process_list() -> None:
+    """profile_requests.py --db-cpu reads one process's CPU; it must be that process's own stat line, read right."""
+    before = cpu_seconds(os.getpid())
+    deadline = time.process_time() + 0.1
+    while time.process_time() < deadline:
+        pass
+    assert cpu_seconds(os.getpid()) - before >= 0.05  # clock ticks of 10 ms: most of the 0.1 s spent
+    name, fields = next((name, fields) for pid, name, fields in processes() if pid == os.getpid())
+    assert name.startswith("python") or "pytest" in name
+    assert fields[0] in "RSD"  # the state, the first field after the name
