@@ -49,7 +49,9 @@ def main() -> None:
         "--sql", action="store_true", help="Print the SQL of the last request of each kind, with each statement's median round trip."
     )
     parser.add_argument(
-        "--phases", action="store_true", help="Median Python CPU of each phase: sign-in check, choke point, audit append, template."
+        "--phases",
+        action="store_true",
+        help="Median Python CPU of each phase: sign-in check, choke point, audit record, its append and the building of the append, template.",
     )
     parser.add_argument(
         "--instructions",
@@ -264,6 +266,7 @@ def _time_phases(phase_cpu: dict[str, list[float]]) -> None:
 
     import access.backends
     import access.disclosure
+    import audit.models
     import audit.services
     import mais.templating
     import records.views
@@ -284,6 +287,11 @@ def _time_phases(phase_cpu: dict[str, list[float]]) -> None:
     backend = access.backends.AccountBackend
     backend.get_user = timed("user", backend.get_user)  # type: ignore[method-assign]
     access.disclosure.audit_record = timed("audit", audit.services.audit_record)
+    event = audit.models.AuditEvent
+    # The append (the statement that reads the record and writes its audit row; with --audit-noop, the read alone) and,
+    # inside it, the building of that statement's values and payload.
+    event._append_statement = timed("append: building the statement", event._append_statement)  # type: ignore[method-assign]
+    event.append = timed("append", event.append)  # type: ignore[method-assign]
     for name in ("disclose_subject", "disclose_search"):
         setattr(records.views, name, timed("choke point", getattr(access.disclosure, name)))
 
