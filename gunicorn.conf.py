@@ -1,7 +1,7 @@
 """gunicorn settings for production, from environment variables (the container's start command and CI use this file).
 
 Workers are processes with one request thread each (gunicorn's gthread worker), eight per core, so the cores stay
-busy while some wait on PostgreSQL. Measured with make bench on two cores (2026-11-30; loadtests/README.md has every
+busy while some wait on PostgreSQL. Measured with make bench on two cores (2026-11-30; loadtests/HISTORY.md has every
 run): threads within a worker contend for Python's GIL (a thread back from the database may wait up to the 5 ms switch
 interval), so one thread: at 30,000 people search p95 43 ms with 3 workers x 4 threads (the old default), 36 with
 6 x 2, 29 with 8 x 1. A gthread worker keeps connections alive, but even with one thread it accepts connections while

@@ -4,7 +4,7 @@ Rule: the database must make a commit durable before it reports it, so ``synchro
 Every disclosure commits its audit row before the page is sent (DESIGN.md: no data without its audit row). With
 ``synchronous_commit = off`` PostgreSQL acknowledges a commit whose WAL is still only in memory, and a crash of the
 database server in the next moments loses the audit rows of pages already served. The setting is tempting: the
-commit's flush is about a third of an audited record view's database CPU (issue 6, loadtests/README.md). Any other
+commit's flush is about a third of an audited record view's database CPU (issue 6, loadtests/HISTORY.md). Any other
 value (``on``, ``local``, ``remote_write``, ``remote_apply``) flushes locally first and passes.
 
 The check is tagged ``database``, so it runs where Django runs such checks: ``migrate`` (every deployment, and the

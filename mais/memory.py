@@ -16,7 +16,7 @@ Two freezes, each after a full collection, so no garbage is frozen (a frozen cyc
   (in-process, quiet machine, after 200 record views and searches). The workers of a server reach their 200th
   request at about the same time: in a bench run with 32 workers and only the late freeze, the slowest request and
   the p95 jumped (to 2.2 s and from 250 to 880 ms) about 20 s into the measured window, when (estimated from the
-  request rate) the workers were reaching it; with both freezes the next such run showed no jump of that size (loadtests/README.md).
+  request rate) the workers were reaching it; with both freezes the next such run showed no jump of that size (loadtests/HISTORY.md).
 
 The cycle collector never looks at a frozen object again (one is still freed when its last reference goes), which
 suits these: they live as long as the worker.

@@ -314,7 +314,7 @@ SPECTACULAR_SETTINGS = {
 # A search shows its results a page at a time, best first: twenty cards is a page a person at a custody desk can
 # read, and the ranking puts the one they want at the top when they gave a name and a date of birth. Fifty a page
 # until 2026-12-05 (and nothing past the fiftieth): at a million people half a search's app CPU went on the cards
-# (issue 6, loadtests/README.md). Later pages go as deep as SEARCH_MAX_PAGES; past that, narrow the search.
+# (issue 6, loadtests/HISTORY.md). Later pages go as deep as SEARCH_MAX_PAGES; past that, narrow the search.
 SEARCH_PAGE_SIZE = env_int("MAIS_SEARCH_PAGE_SIZE", 20, minimum=1, maximum=200)
 SEARCH_MAX_PAGES = env_int("MAIS_SEARCH_MAX_PAGES", 10, minimum=1, maximum=100)
 PURPOSE_TTL_SECONDS = env_int("MAIS_PURPOSE_TTL_SECONDS", 30 * 60, minimum=60)

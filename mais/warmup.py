@@ -5,7 +5,7 @@ Two things are read from the database once per process and kept for its life:
 - the controlled vocabularies (``records.terms``).
 If they are left to the first request that needs them, the worker's first record view runs 3 or 4 statements in the
 choke point instead of 2, and its first search 4 or 5 instead of 3. The bench saw these as the occasional maximum
-(loadtests/README.md). Loading them when the worker starts gives every request the same count.
+(loadtests/HISTORY.md). Loading them when the worker starts gives every request the same count.
 
 This is best effort. If the database does not answer at start, the failure is logged and the worker starts anyway; the
 first request that needs them loads them, as before. A worker that cannot start is worse than a slower first request,
