@@ -35,6 +35,7 @@ import contextlib
 import csv
 import datetime as dt
 import json
+import math
 import os
 import platform
 import secrets
@@ -606,11 +607,20 @@ def round_costs_line(audited_rounds: list[float], no_op_rounds: list[float]) -> 
     costs = [1 - audited / no_op for audited, no_op in zip(audited_rounds, no_op_rounds, strict=True) if no_op]
     if not costs:
         return "No round measured both passes."
-    return (
+    line = (
         "Audit cost of each round alone (its audited pass against the no-op pass straight after it): "
         + ", ".join(f"{cost:.1%}" for cost in costs)
         + f"; from {min(costs):.1%} to {max(costs):.1%}."
     )
+    if len(costs) > 1:
+        # How far the rounds' mean can be trusted: on a 2-core VM shared with others, rounds of one run have differed
+        # by 25 points (issue 6), so a run a point under or over the target says little on its own.
+        error = statistics.stdev(costs) / math.sqrt(len(costs))
+        line += (
+            f" Their mean is {statistics.mean(costs):.1%}, with a standard error of {error * 100:.1f} points (the rounds'"
+            " standard deviation over the square root of their number)."
+        )
+    return line
 
 
 def merge_rounds(rounds: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:

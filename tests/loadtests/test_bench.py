@@ -59,4 +59,7 @@ def test_the_results_give_each_rounds_audit_cost_and_their_range():
     line = bench.round_costs_line([300.0, 360.0, 400.0], [400.0, 400.0, 400.0])
     assert "25.0%, 10.0%, 0.0%" in line
     assert "from 0.0% to 25.0%" in line
+    # Costs 25, 10 and 0 %: mean 11.7 %, standard deviation 12.6 points, over the square root of 3: 7.3.
+    assert "Their mean is 11.7%, with a standard error of 7.3 points" in line
+    assert "standard error" not in bench.round_costs_line([300.0], [400.0])
     assert bench.round_costs_line([], []) == "No round measured both passes."
