@@ -294,9 +294,9 @@ def main() -> int:  # noqa: PLR0915 (one linear script reads best as one functio
     )
     parser.add_argument("--duration", type=int, default=120, help="Seconds of the mixed run, after all users have signed in.")
     parser.add_argument("--saturation-users", type=int, default=16)
-    # 8 rounds of 15 s (4 until 2026-12-05): single rounds of one run differ by up to 28 points of audit cost, and with 4
-    # the mean's standard error was about 4-5 points against a target of 15 %; with 8, 1.8 and 3.5 (issue 6). Each round
-    # signs its users in again, so 8 take about 8 minutes, 4 more than 4 did.
+    # 8 rounds of 15 s (4 until 2026-12-05): single rounds of one run have differed by up to 32 points of audit cost, and
+    # with 4 the mean's standard error was about 4-5 points against a target of 15 %; with 8, 0.5 to 4.0 in six runs
+    # (issue 6, loadtests/HISTORY.md). Each round signs its users in again, so 8 take about 8 minutes, 4 more than 4 did.
     parser.add_argument("--saturation-duration", type=int, default=120, help="Seconds measured of each saturation pass, over all rounds.")
     parser.add_argument(
         "--saturation-rounds",
@@ -617,7 +617,7 @@ def round_costs_line(audited_rounds: list[float], no_op_rounds: list[float]) -> 
     )
     if len(costs) > 1:
         # How far the rounds' mean can be trusted: on a 2-core VM shared with others, rounds of one run have differed
-        # by 28 points (issue 6), so a run a point under or over the target says little on its own.
+        # by up to 32 points (issue 6), so a run a point under or over the target says little on its own.
         error = statistics.stdev(costs) / math.sqrt(len(costs))
         line += (
             f" Their mean is {statistics.mean(costs):.1%}, with a standard error of {error * 100:.1f} points (the rounds'"
