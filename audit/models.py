@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from auditlog.models import AbstractLogEntry
@@ -120,7 +119,8 @@ class AuditEvent(AbstractLogEntry):
             "purpose_code": self.purpose_code,
             "purpose_text": self.purpose_text,
             "request_id": self.request_id,
-            "remote_addr": self.remote_addr,
+            # A blank address is stored as NULL (as Django binds it), so it is hashed as null too; verify_chain reads it back.
+            "remote_addr": self.remote_addr or None,
             "content_type_id": self.content_type_id,
             "object_pk": self.object_pk,
             "object_repr": self.object_repr,
@@ -192,11 +192,13 @@ class AuditEvent(AbstractLogEntry):
         The hash is the same as ``compute_hash``: PostgreSQL's sha256 over the previous hash followed by the
         canonical payload, which Python builds (the database would write JSON differently). The tip is read
         by audit_chain_tip (migration 0006) after the lock is granted, so the chain cannot fork.
+
+        The payload is sent once, and the columns it covers are read out of it by the statement: what is stored is
+        what was hashed. Only the few columns the hash leaves out are bound one by one.
         """
-        sql, fields, preparers = _append_sql(gated)
-        values = [prepare(field.pre_save(self, add=True)) for field, prepare in zip(fields, preparers, strict=True)]
-        payload = self.canonical_payload()
-        return sql, [*values, payload, CHAIN_LOCK_KEY, GENESIS_HASH]
+        sql, fields = _append_sql(gated)
+        values = [field.get_db_prep_save(field.pre_save(self, add=True), connection) for field in fields]
+        return sql, [*values, self.canonical_payload(), CHAIN_LOCK_KEY, GENESIS_HASH]
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise AppendOnlyError("audit events are append-only and cannot be deleted")
@@ -205,55 +207,72 @@ class AuditEvent(AbstractLogEntry):
 GENESIS_HASH = "0" * 64
 
 
-def _as_text(value: Any) -> Any:
-    """What Django's CharField and TextField bind: the string, None, or anything else as a string."""
-    return value if value is None or isinstance(value, str) else str(value)
+# The columns ``canonical_payload`` covers, by attribute name (its keys). ``lawful_basis`` is in the payload only when set.
+HASHED_FIELDS = frozenset(
+    {
+        "timestamp",
+        "event",
+        "outcome",
+        "action",
+        "actor_id",
+        "actor_username",
+        "roles",
+        "agency",
+        "subject_id",
+        "items",
+        "purpose_code",
+        "purpose_text",
+        "request_id",
+        "remote_addr",
+        "content_type_id",
+        "object_pk",
+        "object_repr",
+        "changes",
+        "additional_data",
+        "lawful_basis",
+    }
+)
 
 
-def _as_texts(value: Any) -> str | None:
-    """An array of text as one PostgreSQL array literal (``{"a","b"}``), which the statement casts to its column's type.
-
-    psycopg2 binds a Python list as ``ARRAY['a', 'b', ...]``, quoting each element through its adapter, and the server
-    then parses and evaluates one constant per element. A record view's event carries some forty item codes (issue 6:
-    callgrind, the app's side of a record view 13.84 -> 13.66 million instructions; the database's CPU for forty
-    codes bound to a prepared statement 57-77 against 97-113 µs, 3,000 statements each way, three rounds). Inside the
-    literal each element is double-quoted, with backslash and double quote escaped, as array input requires; None is
-    NULL.
-    """
-    if value is None:
-        return None
-    elements = ("NULL" if v is None else '"' + _as_text(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in value)
-    return "{" + ",".join(elements) + "}"
-
-
-def _preparer(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
-    """How a field's value becomes its bound parameter: as Django's ``get_db_prep_save``, with a direct path for text
-    and arrays of text. An event's item codes are some forty strings, and Django prepares each through three
-    CharField methods: two thirds of the append's field preparation (issue 6). The test compares what the database makes
-    of both for every field."""
-    if type(field) in (models.CharField, models.TextField):
-        return _as_text
-    if isinstance(field, ArrayField) and type(field.base_field) in (models.CharField, models.TextField):
-        return _as_texts
-    return functools.partial(field.get_db_prep_save, connection=connection)
+def _from_payload(field: models.Field[Any, Any]) -> str:
+    """The statement's expression for a hashed column: its value read out of the payload ``p.j`` (jsonb), as Django
+    would have stored the value itself (the tests compare the two for every column)."""
+    key, db_type = field.attname, field.db_type(connection)
+    if isinstance(field, models.JSONField):
+        return f"nullif(p.j -> '{key}', 'null'::jsonb)"  # Django stores None as SQL NULL, not JSON null
+    if isinstance(field, ArrayField):
+        return f"ARRAY(SELECT jsonb_array_elements_text(p.j -> '{key}'))::{db_type}"
+    if isinstance(field, models.GenericIPAddressField):
+        return f"nullif(p.j ->> '{key}', '')::{db_type}"  # Django binds a blank address as NULL
+    if key == "lawful_basis":
+        return f"coalesce(p.j ->> '{key}', '')::{db_type}"
+    return f"(p.j ->> '{key}')::{db_type}"
 
 
 @functools.cache
-def _append_sql(gated: bool = False) -> tuple[str, tuple[models.Field[Any, Any], ...], tuple[Callable[[Any], Any], ...]]:
-    """The append statement, the fields whose values it binds and how each is prepared, built once: the model does not
-    change at run time, and building it per event (column names, database types) was a tenth of a record view's
-    Python time (issue 6)."""
+def _append_sql(gated: bool = False) -> tuple[str, tuple[models.Field[Any, Any], ...]]:
+    """The append statement and the fields whose values it binds, built once: the model does not change at run time,
+    and building it per event (column names, database types) was a tenth of a record view's Python time (issue 6).
+
+    The canonical payload is bound once, as text: its hash is taken over that text, and the hashed columns are read
+    out of it as jsonb. Binding each column as well (as until 2026-12-05) sent every value twice, prepared each in
+    Python (a record view's event has some forty item codes) and had the server parse each again. ``OFFSET 0`` keeps
+    PostgreSQL from folding the one-row subqueries into the column expressions, which would parse the payload once
+    per column.
+    """
     fields = tuple(f for f in AuditEvent._meta.concrete_fields if not f.primary_key and f.attname not in ("prev_hash", "hash"))
+    bound = tuple(f for f in fields if f.attname not in HASHED_FIELDS)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    placeholders = ", ".join(f"%s::{f.db_type(connection)}" for f in fields)
+    values = ", ".join(_from_payload(f) if f.attname in HASHED_FIELDS else f"%s::{f.db_type(connection)}" for f in fields)
     sql = (
         f"INSERT INTO {AuditEvent._meta.db_table} ({columns}, prev_hash, hash) "  # nosec B608: names from the model
-        f"SELECT {placeholders}, tip.h, encode(sha256(convert_to(tip.h || %s, 'UTF8')), 'hex') "
-        "FROM (SELECT coalesce(audit_chain_tip(%s), %s) AS h) tip"
+        f"SELECT {values}, tip.h, encode(sha256(convert_to(tip.h || s.t, 'UTF8')), 'hex') "
+        "FROM (SELECT %s::text AS t OFFSET 0) s CROSS JOIN LATERAL (SELECT s.t::jsonb AS j OFFSET 0) p, "
+        "(SELECT coalesce(audit_chain_tip(%s), %s) AS h) tip"
         # Gated on ``append``'s reading: no row read, nothing appended (and the chain lock is not taken).
         f"{' WHERE EXISTS (SELECT 1 FROM reading)' if gated else ''} RETURNING id, prev_hash, hash"
     )
-    return sql, fields, tuple(_preparer(f) for f in fields)
+    return sql, bound
 
 
 class ChainVerification(models.Model):

@@ -1,24 +1,30 @@
-"""The audit append binds each field as Django would (audit.models._append_sql's preparers)."""
+"""The audit append stores each field as Django would, and stores what it hashes (audit.models._append_sql)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
+from typing import Any
 
 import pytest
 from django.db import connection
 from django.utils.translation import gettext_lazy
 
-from audit.models import AuditEvent, Reading, _append_sql
+from audit.models import HASHED_FIELDS, AuditEvent, Reading, _append_sql
 
 pytestmark = pytest.mark.django_db
 
 
 def _events() -> list[AuditEvent]:
+    from django.contrib.contenttypes.models import ContentType
+
+    kind = ContentType.objects.get_for_model(AuditEvent)
     full = AuditEvent(
         event="record.view",
         outcome="ok",
         action=3,
+        content_type=kind,
         object_pk=str(uuid.UUID(int=7)),
         object_repr=gettext_lazy("A lazy string"),
         actor_username="priya.police",
@@ -27,42 +33,84 @@ def _events() -> list[AuditEvent]:
         subject_id=uuid.UUID(int=7),
         items=["identity.family_name", "risk.violence_level", gettext_lazy("risk.suicide_level")],
         purpose_code="custody_detention",
-        purpose_text="Custody record 123 <b>&",
+        purpose_text='Custody record 123 <b>& \u00e9\u2603 "quoted" back\\slash',
         lawful_basis="consent",
         request_id="abc",
         remote_addr="127.0.0.1",
-        additional_data={"results": [str(uuid.UUID(int=7))], "withheld": 5},
+        additional_data={"results": [str(uuid.UUID(int=7))], "withheld": 5, "nested": {"b": None, "a": [1.5, True]}},
         changes={"risk.violence_level": ["low", "high"]},
-        timestamp=dt.datetime(2026, 11, 30, 3, 0, tzinfo=dt.UTC),
+        timestamp=dt.datetime(2026, 11, 30, 3, 0, 0, 123456, tzinfo=dt.UTC),
     )
-    empty = AuditEvent(event="login.password", items=[], additional_data=None, changes=None)
-    numbers = AuditEvent(event="x", object_pk=12345, actor_username=678, items=(1, 2))  # not strings: bound as strings
-    # Characters that array input treats specially, inside item codes (no real code has them; the literal must still hold).
-    awkward = AuditEvent(event="x", items=['a "quoted", code', "back\\slash\\", "{braces}", "NULL", " spaced ", "", "don't", None])
-    return [full, empty, numbers, awkward]
+    # Blank and absent values: no purpose, no lawful basis (left out of the payload), a blank address.
+    empty = AuditEvent(event="login.password", action=3, content_type=kind, items=[], additional_data=None, changes=None, remote_addr="")
+    # Not strings: stored as strings, as Django would.
+    numbers = AuditEvent(event="x", action=3, content_type=kind, object_pk=12345, actor_username=678, items=(1, 2))
+    # Characters that array input treats specially, inside item codes (no real code has them), and an IPv6 address.
+    awkward = AuditEvent(
+        event="x",
+        action=3,
+        content_type=kind,
+        items=['a "quoted", code', "back\\slash\\", "{braces}", "NULL", " spaced ", "", "don't", None],
+        remote_addr="2001:db8::1",
+        actor_id=42,
+        actor_username="someone.else",
+        additional_data={"emoji": "\U0001f600", "list": []},
+    )
+    # What django-auditlog's change capture sets, which the payload leaves out (bound one by one).
+    captured = AuditEvent(
+        action=1,
+        content_type=kind,
+        object_id=99,
+        changes_text="x changed",
+        serialized_data={"fields": {"a": 1}},
+        remote_port=443,
+        actor_email="someone@example.invalid",
+        cid="c-1",
+    )
+    return [full, empty, numbers, awkward, captured]
 
 
-@pytest.mark.parametrize("index", range(4))
-def test_every_field_is_bound_as_django_binds_it(index: int) -> None:
-    """What the database makes of each bound value, cast as the append statement casts it, is what it makes of Django's."""
+@pytest.mark.parametrize("index", range(5))
+def test_every_column_is_stored_as_django_would_store_it(index: int) -> None:
+    """The append reads the hashed columns out of the payload and binds the rest: each stored column must be what the
+    database makes of Django's own binding of the field's value, cast as the column."""
     event = _events()[index]
-    _sql, fields, preparers = _append_sql()
+    event.append()  # which fills in a change-capture row's event name
+    expected = {}
     with connection.cursor() as cursor:
-        for field, prepare in zip(fields, preparers, strict=True):
-            value = field.pre_save(event, add=True)
-            cast = f"SELECT %s::{field.db_type(connection)}"
-            cursor.execute(cast, [prepare(value)])
-            ours = cursor.fetchone()
-            cursor.execute(cast, [field.get_db_prep_save(value, connection)])
-            assert ours == cursor.fetchone(), field.name
+        for field in _hashed_and_bound():
+            cursor.execute(f"SELECT %s::{field.db_type(connection)}", [field.get_db_prep_save(field.pre_save(event, add=True), connection)])
+            expected[field.column] = cursor.fetchone()[0]
+        columns = ", ".join(connection.ops.quote_name(c) for c in expected)
+        cursor.execute(f"SELECT {columns} FROM audit_auditevent WHERE id = %s", [event.id])  # noqa: S608 (names from the model)
+        stored = dict(zip(expected, cursor.fetchone(), strict=True))
+    assert stored == expected
 
 
-def test_the_item_codes_take_the_direct_path() -> None:
-    """Otherwise the comparison above would compare Django with itself for the field that matters."""
-    _sql, fields, preparers = _append_sql()
-    prepare = dict(zip([f.name for f in fields], preparers, strict=True))
-    assert prepare["items"].__name__ == "_as_texts"
-    assert prepare["actor_username"].__name__ == "_as_text"
+def _hashed_and_bound() -> list[Any]:
+    return [f for f in AuditEvent._meta.concrete_fields if not f.primary_key and f.attname not in ("prev_hash", "hash")]
+
+
+def test_the_hashed_columns_are_the_payloads_keys() -> None:
+    """A column the payload covers is read out of it; one it does not is bound. A key added to the payload without a
+    column, or a hashed column missing from the list, would store one thing and hash another."""
+    event = _events()[0]
+    assert set(json.loads(event.canonical_payload())) == HASHED_FIELDS
+    assert {f.attname for f in _hashed_and_bound()} >= HASHED_FIELDS
+    _sql, bound = _append_sql()
+    assert {f.attname for f in bound} == {"serialized_data", "changes_text", "remote_port", "actor_email", "object_id", "cid"}
+
+
+def test_what_is_stored_is_what_was_hashed() -> None:
+    """Read back from the database, the event's payload is the text the append hashed."""
+    from audit.verify import verify_chain
+
+    events = [e for i, e in enumerate(_events()) if i != 2]  # the numbers event: its payload has numbers, its row strings
+    for event in events:
+        event.append()
+    for event in events:
+        assert AuditEvent.objects.get(id=event.id).canonical_payload() == event.canonical_payload()
+    assert verify_chain().ok
 
 
 def _view(items: list[str]) -> AuditEvent:
