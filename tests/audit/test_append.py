@@ -8,17 +8,17 @@ import uuid
 from typing import Any
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.utils.translation import gettext_lazy
 
 from audit.models import HASHED_FIELDS, AuditEvent, Reading, _append_sql
+from audit.verify import verify_chain
 
 pytestmark = pytest.mark.django_db
 
 
 def _events() -> list[AuditEvent]:
-    from django.contrib.contenttypes.models import ContentType
-
     kind = ContentType.objects.get_for_model(AuditEvent)
     full = AuditEvent(
         event="record.view",
@@ -103,8 +103,6 @@ def test_the_hashed_columns_are_the_payloads_keys() -> None:
 
 def test_what_is_stored_is_what_was_hashed() -> None:
     """Read back from the database, the event's payload is the text the append hashed."""
-    from audit.verify import verify_chain
-
     events = [e for i, e in enumerate(_events()) if i != 2]  # the numbers event: its payload has numbers, its row strings
     for event in events:
         event.append()
@@ -114,8 +112,6 @@ def test_what_is_stored_is_what_was_hashed() -> None:
 
 
 def _view(items: list[str]) -> AuditEvent:
-    from django.contrib.contenttypes.models import ContentType
-
     return AuditEvent(
         event="record.view",
         action=3,
@@ -132,8 +128,6 @@ def _read_one(value: int | None) -> Reading:
 
 def test_an_append_riding_on_a_reading_keeps_its_row_and_the_chain() -> None:
     """The reading's row comes back, after the alert count's, and the appended row links into the chain."""
-    from audit.verify import verify_chain
-
     first = _view(["identity.family_name"])
     assert first.append(reading=_read_one(21)) == ()
     assert first.read_row == (21, 42) and first.id is not None
