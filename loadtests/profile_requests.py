@@ -105,9 +105,14 @@ def main() -> None:
         client.get("/login/")
         response = client.post("/login/", {"username": account["username"], "password": account["password"]})
         assert "/login/verify/" in response.headers.get("Location", ""), response.status_code
-        code = f"{totp(base64.b32decode(account['totp_secret'])):06d}"
-        response = client.post("/login/verify/", {"code": code})
-        assert response.status_code == 302, response.status_code
+        key = base64.b32decode(account["totp_secret"])
+        response = client.post("/login/verify/", {"code": f"{totp(key):06d}"})
+        if response.status_code != 302:
+            # A run started within 30 s of the last one signs the same account in with the same code, which the
+            # second factor refuses as a replay: wait for the next code once.
+            time.sleep(30 - time.time() % 30 + 1)
+            response = client.post("/login/verify/", {"code": f"{totp(key):06d}"})
+        assert response.status_code == 302, f"{account['username']} could not complete the second factor ({response.status_code})"
         return client
 
     client = signed_in("police_officer")
