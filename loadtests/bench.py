@@ -38,6 +38,7 @@ import json
 import math
 import os
 import platform
+import runpy
 import secrets
 import signal
 import statistics
@@ -134,6 +135,11 @@ def sql(env: dict[str, str], query: str) -> list[tuple[Any, ...]]:
     )
     out = manage(env, "shell", "-c", code.replace("sys.argv[1]", repr(query)), capture=True)
     return [tuple(r) for r in json.loads(out.strip().splitlines()[-1])]
+
+
+def preloaded() -> bool:
+    """Whether gunicorn.conf.py, which the bench's gunicorn reads from the project folder, loads the app before forking."""
+    return bool(runpy.run_path(str(ROOT / "gunicorn.conf.py")).get("preload_app"))
 
 
 class Server:
@@ -724,7 +730,8 @@ def render(
         f"# MAIS load test, {results['size']:,} subjects, {dt.datetime.now():%Y-%m-%d %H:%M}",
         "",
         f"Machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}, "
-        f"{results['pg']}. App (gunicorn, {args.workers} workers x {args.threads} threads, keep-alive {args.keep_alive} s, at most {args.worker_connections} connections a worker, production settings), database and "
+        f"{results['pg']}. App (gunicorn, {args.workers} workers x {args.threads} threads, keep-alive {args.keep_alive} s, at most {args.worker_connections} connections a worker, "
+        f"{'the app loaded before the workers fork, ' if preloaded() else ''}production settings), database and "
         f"Locust all on this machine. Sessions and lockout counts in {results['sessions']}. Autovacuum {results['autovacuum']} "
         "on this server; the bench runs VACUUM ANALYZE before measuring"
         + (

@@ -63,3 +63,11 @@ def test_the_results_give_each_rounds_audit_cost_and_their_range():
     assert "Their mean is 11.7%, with a standard error of 7.3 points" in line
     assert "standard error" not in bench.round_costs_line([300.0], [400.0])
     assert bench.round_costs_line([], []) == "No round measured both passes."
+
+
+def test_the_results_say_whether_gunicorn_loads_the_app_before_forking(monkeypatch):
+    """The bench's gunicorn reads gunicorn.conf.py, whose preload_app changes the workers' memory and speed, so the
+    results file must say which way a run was made."""
+    assert bench.preloaded() is True  # as gunicorn.conf.py deploys it
+    monkeypatch.setattr(bench.runpy, "run_path", lambda path: {})
+    assert bench.preloaded() is False

@@ -55,3 +55,13 @@ def test_the_freeze_sets_the_processs_objects_aside():
         assert gc.get_freeze_count() > 1000  # this process's modules, classes and caches
     finally:
         gc.unfreeze()
+
+
+def test_gunicorn_loads_the_app_once_in_the_master():
+    assert runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))["preload_app"] is True
+
+
+def test_before_the_first_fork_the_master_closes_its_connections_then_freezes(freezes, monkeypatch):
+    monkeypatch.setattr("django.db.connections.close_all", lambda: freezes.append("close"))
+    _hook("when_ready")(SimpleNamespace())
+    assert freezes == ["close", "collect", "freeze"]  # no worker inherits a database socket
