@@ -42,10 +42,12 @@ logger_class = "mais.accesslog.AccessLogger"
 
 
 def when_ready(server):  # type: ignore[no-untyped-def]  # gunicorn's hook signature
-    """In the master, once the app is loaded and before the first worker is forked (mais/memory.py)."""
-    from mais.memory import freeze_before_fork
+    """In the master, once the app is loaded and before the first worker is forked (mais/memory.py). Only when the app
+    was preloaded: otherwise the master has loaded no Django and has nothing of the app's to freeze."""
+    if server.cfg.preload_app:
+        from mais.memory import freeze_before_fork
 
-    freeze_before_fork()
+        freeze_before_fork()
 
 
 def post_worker_init(worker):  # type: ignore[no-untyped-def]  # gunicorn's hook signature

@@ -63,5 +63,11 @@ def test_gunicorn_loads_the_app_once_in_the_master():
 
 def test_before_the_first_fork_the_master_closes_its_connections_then_freezes(freezes, monkeypatch):
     monkeypatch.setattr("django.db.connections.close_all", lambda: freezes.append("close"))
-    _hook("when_ready")(SimpleNamespace())
+    _hook("when_ready")(SimpleNamespace(cfg=SimpleNamespace(preload_app=True)))
     assert freezes == ["close", "collect", "freeze"]  # no worker inherits a database socket
+
+
+def test_a_master_that_did_not_preload_the_app_leaves_it_alone(freezes, monkeypatch):
+    monkeypatch.setattr("django.db.connections.close_all", lambda: freezes.append("close"))
+    _hook("when_ready")(SimpleNamespace(cfg=SimpleNamespace(preload_app=False)))
+    assert freezes == []
