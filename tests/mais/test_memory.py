@@ -58,7 +58,7 @@ def test_the_freeze_sets_the_processs_objects_aside():
 
 
 def test_gunicorn_loads_the_app_once_in_the_master():
-    assert runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))["preload_app"] is True
+    assert _hook("preload_app") is True
 
 
 def test_before_the_first_fork_the_master_closes_its_connections_then_freezes(freezes, monkeypatch):
