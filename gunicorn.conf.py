@@ -10,13 +10,17 @@ view p95 at 1,000,000 people 69 ms with 8 x 1, 55, 51 and 43 with 16 x 1. gunico
 when idle but closes each after its answer: 43, 62 and 63 ms with 16 of them, and 324-352 record views a second at
 saturation against 384-445. With MAIS_THREADS above 1 a worker serves that many requests at once.
 
-The app is loaded once, in the master, before the workers are forked (``preload_app``), so the sixteen workers share
-one copy of the modules, settings and code in memory instead of each loading its own: measured in a bench run, each
-worker's proportional share of memory (PSS) was 41 MB of its 80 MB resident. In saturation passes alternated with
-and without it on 2026-12-06, it served more audited record views a second in five pairs of six, 5 % more on average
-(loadtests/HISTORY.md). ``when_ready`` closes any database connection the master opened while loading and sets what
-it loaded aside from the garbage collector before the first fork (mais/memory.py), so no worker inherits a socket or
-copies those pages by collecting them. A code change therefore needs a restart, not a HUP.
+Each worker loads the app itself; the master does not load it before forking (gunicorn's ``preload_app``, off).
+Preloading lets the sixteen workers share one copy of the modules, settings and code: each worker's proportional
+share of memory (PSS) was 41 MB with it and 66 MB without, in bench runs on 2026-12-06, so 400 MB less in all. It was
+on for a few hours that day and then turned off again, because it did not make the app faster and on one machine made
+it slower: in three pairs of full bench runs alternated with and without it (an Intel model-167 VM, 30,000 people),
+without it served 4 % more audited record views a second at saturation and 6 % more with the audit a no-op, in every
+pair; on an AMD VM earlier that day, saturation passes favoured it and a full bench showed no gain
+(loadtests/HISTORY.md). Memory is not what these machines run short of. Where it is, start gunicorn with
+``GUNICORN_CMD_ARGS=--preload``: ``when_ready`` then closes any database connection the master opened while loading
+and sets what it loaded aside from the garbage collector before the first fork (mais/memory.py), so no worker inherits
+a socket or copies those pages by collecting them; a code change then needs a restart, not a HUP.
 
 The access log records method, path, status and timing only; names and identifiers travel in POST bodies and never
 reach it.
@@ -29,7 +33,7 @@ bind = os.environ.get("MAIS_BIND", "0.0.0.0:8000")  # nosec B104: inside a conta
 workers = int(os.environ.get("MAIS_WORKERS", min(8 * multiprocessing.cpu_count(), 32)))
 threads = int(os.environ.get("MAIS_THREADS", "1"))
 worker_class = "gthread"
-preload_app = True
+preload_app = False  # the module docstring says why; GUNICORN_CMD_ARGS=--preload turns it on
 timeout = int(os.environ.get("MAIS_REQUEST_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5

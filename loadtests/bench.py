@@ -138,7 +138,10 @@ def sql(env: dict[str, str], query: str) -> list[tuple[Any, ...]]:
 
 
 def preloaded() -> bool:
-    """Whether gunicorn.conf.py, which the bench's gunicorn reads from the project folder, loads the app before forking."""
+    """Whether the bench's gunicorn loads the app before forking: as gunicorn.conf.py in the project folder says, unless
+    ``GUNICORN_CMD_ARGS`` in the bench's environment, which gunicorn reads over the file, says ``--preload``."""
+    if "--preload" in os.environ.get("GUNICORN_CMD_ARGS", "").split():
+        return True
     return bool(runpy.run_path(str(ROOT / "gunicorn.conf.py")).get("preload_app"))
 
 

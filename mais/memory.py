@@ -8,10 +8,10 @@ in-process (loadtests/profile_requests.py): 4 full collections of 30-200 ms each
 at that moment out of the collector's sight for good: after it the full collections took 1-5 ms, and all collections
 together 466 against 836 ms in runs made back to back.
 
-gunicorn loads the app in its master before it forks the workers (gunicorn.conf.py's ``preload_app``), and
-``freeze_before_fork`` freezes what the master loaded, so that a worker's collections never walk those objects and so
-never write to the pages they share with the master and the other workers (a collection writes into each object it
-walks, and the kernel then copies that page for the worker alone).
+Where gunicorn is told to load the app in its master before it forks the workers (``GUNICORN_CMD_ARGS=--preload``;
+off in gunicorn.conf.py, which says why), ``freeze_before_fork`` freezes what the master loaded, so that a worker's
+collections never walk those objects and so never write to the pages they share with the master and the other workers
+(a collection writes into each object it walks, and the kernel then copies that page for the worker alone).
 
 Then, in each worker, two freezes, each after a full collection, so no garbage is frozen (a frozen cycle would never be
 freed):

@@ -68,6 +68,12 @@ def test_the_results_give_each_rounds_audit_cost_and_their_range():
 def test_the_results_say_whether_gunicorn_loads_the_app_before_forking(monkeypatch):
     """The bench's gunicorn reads gunicorn.conf.py, whose preload_app changes the workers' memory and speed, so the
     results file must say which way a run was made."""
-    assert bench.preloaded() is True  # as gunicorn.conf.py deploys it
-    monkeypatch.setattr(bench.runpy, "run_path", lambda path: {})
+    monkeypatch.delenv("GUNICORN_CMD_ARGS", raising=False)
+    assert bench.preloaded() is False  # as gunicorn.conf.py deploys it
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", "--workers 4 --preload")  # gunicorn reads this over the file
+    assert bench.preloaded() is True
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", "--preload-other")
     assert bench.preloaded() is False
+    monkeypatch.delenv("GUNICORN_CMD_ARGS")
+    monkeypatch.setattr(bench.runpy, "run_path", lambda path: {"preload_app": True})
+    assert bench.preloaded() is True
