@@ -70,3 +70,25 @@ def test_ctrl_c_then_sigterm_while_the_demo_stops_does_not_cut_its_exit_hooks_sh
     assert (tmp_path / "hook-finished").exists(), done.stderr[-2000:]
     assert done.returncode == 0
     assert "Traceback" not in done.stderr
+
+
+TWICE = """
+import signal
+from mais.management.commands.demo import _interrupt
+
+for call in ("first", "second"):
+    try:
+        _interrupt(signal.SIGTERM, None)
+        print(call, "returned")
+    except KeyboardInterrupt:
+        print(call, "raised")
+print(signal.getsignal(signal.SIGTERM) == signal.SIG_IGN, signal.getsignal(signal.SIGINT) == signal.SIG_IGN)
+"""
+
+
+def test_only_the_first_stop_signal_interrupts_even_if_a_second_trips_before_the_rest_are_ignored(tmp_path):
+    script = tmp_path / "twice.py"
+    script.write_text(TWICE)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)  # noqa: S603
+    assert done.stdout.split("\n")[:3] == ["first raised", "second returned", "True True"], done.stderr[-2000:]

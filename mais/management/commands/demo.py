@@ -73,7 +73,16 @@ def serve_until_stopped(serve: Callable[[], object]) -> None:
         _ignore_stop_signals()
 
 
+class _Stop:
+    begun = False
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """The first stop signal raises KeyboardInterrupt; any later one, even one that trips before this handler has
+    ignored the rest (make's copy of a SIGTERM comes microseconds after the original), does nothing."""
+    if _Stop.begun:
+        return
+    _Stop.begun = True
     _ignore_stop_signals()
     raise KeyboardInterrupt
 
