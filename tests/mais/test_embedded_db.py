@@ -29,6 +29,15 @@ else:
 """
 
 
+def _wait_until_stopped(pgdata) -> None:
+    postmaster = pgdata / "postmaster.pid"
+    deadline = time.monotonic() + 20
+    while postmaster.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    pid = int(postmaster.read_text().split()[0]) if postmaster.exists() else None
+    assert pid is None or not psutil.pid_exists(pid), "the embedded PostgreSQL was left running"
+
+
 def test_ctrl_c_on_the_demo_stops_the_server_even_after_a_second_demo_was_refused_its_port(tmp_path_factory):
     """The first demo holds the server; a second joins it and leaves with os._exit, so its pid stays in the
     wheel's holder list. When the first exits, the server must still stop: it was the last living holder."""
@@ -41,12 +50,7 @@ def test_ctrl_c_on_the_demo_stops_the_server_even_after_a_second_demo_was_refuse
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert len(json.loads(done.stdout.strip().splitlines()[-1])) == 2  # the first and the dead second
-    postmaster = var / "pgdata" / "postmaster.pid"
-    deadline = time.monotonic() + 20
-    while postmaster.exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    pid = int(postmaster.read_text().split()[0]) if postmaster.exists() else None
-    assert pid is None or not psutil.pid_exists(pid), "the embedded PostgreSQL was left running"
+    _wait_until_stopped(var / "pgdata")
 
 
 SOLE_HOLDER = """
@@ -57,15 +61,6 @@ from mais.embedded_db import ensure_embedded_database
 ensure_embedded_database(Path(sys.argv[1]))
 print("joined")
 """
-
-
-def _wait_until_stopped(pgdata) -> None:
-    postmaster = pgdata / "postmaster.pid"
-    deadline = time.monotonic() + 20
-    while postmaster.exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    pid = int(postmaster.read_text().split()[0]) if postmaster.exists() else None
-    assert pid is None or not psutil.pid_exists(pid), "the embedded PostgreSQL was left running"
 
 
 def test_a_holder_list_left_empty_by_a_cut_short_stop_is_started_afresh_not_a_traceback(tmp_path_factory):
