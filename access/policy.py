@@ -20,9 +20,8 @@ from types import MappingProxyType
 
 from django.contrib.auth.models import Group
 from django.db.models import Max, Subquery
-from guardian.shortcuts import get_objects_for_group
 
-from access.models import DataItem, PolicyVersion, Role, User
+from access.models import DataItemGroupObjectPermission, PolicyVersion, User
 from audit.services import ActorFields
 
 
@@ -86,22 +85,28 @@ def current_policy_version() -> int:
 
 
 def _load_grants(role_codes: frozenset[str]) -> RoleGrants:
-    """Read the guardian group object permissions of the given roles."""
+    """Read the guardian group object permissions of the given roles: one statement, however many roles.
+
+    The same grants as guardian's ``get_objects_for_group`` per role with ``accept_global_perms=False`` (the
+    project gives no global item permissions), read from the direct-foreign-key table it uses for items, so the first
+    request after a matrix change, in each worker and for each set of roles, stays inside issue 6's budget of
+    statements (before, it ran four statements a role).
+    """
     readable: set[str] = set()
     anywhere: set[str] = set()
     caseload: set[str] = set()
-    readers: dict[str, list[str]] = {}
-    roles = Role.objects.filter(code__in=role_codes).select_related("group")
-    for role in roles:
-        group: Group = role.group
-        view = get_objects_for_group(group, "access.view_dataitem", klass=DataItem, accept_global_perms=False)
-        change = get_objects_for_group(group, "access.change_dataitem", klass=DataItem, accept_global_perms=False)
-        view_codes = set(view.values_list("code", flat=True))
-        change_codes = set(change.values_list("code", flat=True))
-        readable |= view_codes | change_codes
-        for code in view_codes | change_codes:
-            readers.setdefault(code, []).append(role.code)
-        (caseload if role.writes_need_caseload else anywhere).update(change_codes)
+    readers: dict[str, set[str]] = {}
+    rows = DataItemGroupObjectPermission.objects.filter(
+        group__role__code__in=role_codes,
+        permission__content_type__app_label="access",
+        permission__content_type__model="dataitem",
+        permission__codename__in=("view_dataitem", "change_dataitem"),
+    ).values_list("group__role__code", "group__role__writes_need_caseload", "permission__codename", "content_object__code")
+    for role_code, writes_need_caseload, codename, item_code in rows:
+        readable.add(item_code)  # write implies read
+        readers.setdefault(item_code, set()).add(role_code)
+        if codename == "change_dataitem":
+            (caseload if writes_need_caseload else anywhere).add(item_code)
     return RoleGrants(
         frozenset(readable),
         frozenset(anywhere),
