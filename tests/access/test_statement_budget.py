@@ -2,9 +2,11 @@
 
 The steady state is pinned elsewhere (test_policy.py, test_search.py). Rarely a request does more: the alert rules
 raise alerts (one insert for all that are due, at most one alert per user and kind an hour; audit/alerts.py,
-``raise_due``), and once every 30 seconds each worker reads the protocol version in force again (governance.protocol). The bench's most-seen counts (a record view with 5
-statements, a search with 6, in a few requests a run) were such requests. These tests put every extra on one request,
-so a change that adds a statement to any of them shows here, not as a rare row in a load-test result.
+``raise_due``), once every 30 seconds each worker reads the protocol version in force again (governance.protocol), and
+after a matrix change each worker reads a role set's grants again (access/policy.py). The bench's most-seen counts (a
+record view with 5 statements, a search with 6, in a few requests a run) were such requests. These tests put the
+extras on one request, so a change that adds a statement to any of them shows here, not as a rare row in a load-test
+result.
 
 Priya's agency is made a daytime service and the clock is outside office hours, so her views and searches set off the
 out-of-hours alert as well as the rate rule's: the most alerts one event can raise (audit/alerts.py, ``due``).
