@@ -98,8 +98,7 @@ def _load_grants(role_codes: frozenset[str]) -> RoleGrants:
     readers: dict[str, set[str]] = {}
     rows = DataItemGroupObjectPermission.objects.filter(
         group__role__code__in=role_codes,
-        permission__content_type__app_label="access",
-        permission__content_type__model="dataitem",
+        # The codenames name the item model; the table holds item permissions only, so no join to the content type.
         permission__codename__in=("view_dataitem", "change_dataitem"),
     ).values_list("group__role__code", "group__role__writes_need_caseload", "permission__codename", "content_object__code")
     for role_code, writes_need_caseload, codename, item_code in rows:
