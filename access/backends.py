@@ -16,6 +16,8 @@ from mais import prepared, rawsql
 # Loaded with the user on every request (issue 6: these were three more round trips before every page):
 # - "groups": [group id, role code or null, team id or null], ordered as principal_for orders them;
 # - "policy": the policy version in force (grants are cached per version, so a matrix change applies next request);
+# - "protocol": [id, number] of the information-sharing protocol version in force, or null before the first is
+#   published (governance.protocol.version_in_force), so a publication applies to every worker on its next request;
 # - "devices": persistent ids of the user's *confirmed* second-factor devices, for mais.middleware.SecondFactorMiddleware.
 # Read in the same statement as the user row, so it is exactly as fresh: a role removed, a device reset or an
 # account deactivated takes effect on the user's next request.
@@ -30,6 +32,7 @@ SELECT jsonb_build_object(
         WHERE ug.user_id = access_user.id
     ),
     'policy', (SELECT max(number) FROM access_policyversion),
+    'protocol', (SELECT jsonb_build_array(id, number) FROM governance_protocolversion ORDER BY number DESC LIMIT 1),
     'devices', (
         SELECT coalesce(jsonb_agg(d.pid), '[]'::jsonb) FROM (
             SELECT 'otp_totp.totpdevice/' || id AS pid FROM otp_totp_totpdevice WHERE user_id = access_user.id AND confirmed
@@ -54,11 +57,11 @@ class AccountBackend(ModelBackend):
         return True
 
     def get_user(self, user_id: Any) -> Any:
-        """The signed-in user of every request with their agency, groups, the policy version and confirmed devices.
+        """The signed-in user of every request with their agency, groups, the policy and protocol versions and devices.
 
         One query, in plain SQL built once (``mais.rawsql``): it runs on every request, and building the ORM
-        query each time cost as much as running it (issue 6). ``access.policy.principal_for`` and the
-        second-factor middleware use what rides along (``user.signed_in_facts``) instead of querying again; a
+        query each time cost as much as running it (issue 6). ``access.policy.principal_for``, the
+        second-factor middleware and the protocol gate use what rides along (``user.signed_in_facts``) instead of querying again; a
         user loaded any other way has none and they query. tests/access/test_policy.py compares the user and
         agency with the ORM's.
         """

@@ -11,16 +11,16 @@ Rules and reasons:
   confirm and nobody is blocked (a new installation must be usable by the
   administrator who writes it).
 - Publishing and confirming are both audited, in the same transaction.
-- The version in force is cached per process for ``CACHE_SECONDS`` so that
-  ordinary requests pay no query; a publication clears this process's cache
-  at once and every other process within that time.
+- The version in force is read with the signed-in user, in the sign-in
+  backend's one statement (access/backends.py), so ordinary requests pay no
+  query of their own and a publication applies to every process on its next
+  request. (Until 2026-12 it was cached per process for 30 seconds, and the
+  re-read was a statement outside that budget: loadtests/HISTORY.md.)
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
@@ -34,8 +34,6 @@ from access.policy import Principal
 from audit.services import CREATE, RequestContext, audit_record
 from governance.models import Attestation, ProtocolVersion
 
-CACHE_SECONDS = 30
-
 
 class ProtocolRefused(Exception):
     """The confirmation or publication was refused; the message says why."""
@@ -47,28 +45,17 @@ class VersionInForce:
     number: int
 
 
-_cache: tuple[float, VersionInForce | None] | None = None
-_lock = threading.Lock()
+def version_in_force(user: object | None = None) -> VersionInForce | None:
+    """The protocol version users must have confirmed, or None before the first is published.
 
-
-def clear_protocol_cache() -> None:
-    global _cache
-    with _lock:
-        _cache = None
-
-
-def version_in_force() -> VersionInForce | None:
-    """The protocol version users must have confirmed, or None before the first is published."""
-    global _cache
-    with _lock:
-        cached = _cache
-    if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
-        return cached[1]
+    No query for a user loaded by the sign-in backend (it came with the user row); one query otherwise.
+    """
+    facts = getattr(user, "signed_in_facts", None)
+    if facts is not None and "protocol" in facts:
+        found = facts["protocol"]
+        return VersionInForce(*found) if found else None
     row = ProtocolVersion.objects.order_by("-number").values_list("id", "number").first()
-    found = VersionInForce(*row) if row else None
-    with _lock:
-        _cache = (time.monotonic(), found)
-    return found
+    return VersionInForce(*row) if row else None
 
 
 def current_protocol() -> ProtocolVersion | None:
@@ -162,8 +149,6 @@ def protocol_publish(*, actor: Principal, title: str, body: str, change_summary:
         changes={"number": [None, number], "title": [None, version.title], "change_summary": [None, version.change_summary]},
         **actor.audit_identity(),
     )
-    transaction.on_commit(clear_protocol_cache)
-    clear_protocol_cache()
     return version
 
 

@@ -179,7 +179,7 @@ class RequireAttestationMiddleware:
             or _url_name(request) in ATTESTATION_OPEN
         ):
             return self.get_response(request)
-        current = version_in_force()
+        current = version_in_force(user)
         if current is None:
             return self.get_response(request)
         stored = request.session.get(ATTESTED)

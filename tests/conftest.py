@@ -15,7 +15,6 @@ from access.models import Agency, AgencyKind, Role, Team, User
 from access.policy import clear_policy_cache
 from api.services import api_client_register, api_credential_issue
 from audit.services import RequestContext
-from governance.protocol import clear_protocol_cache
 from tests.factories import PASSWORD, join_network_agreement, make_subject, make_team, make_user
 
 API_CTX = RequestContext("api-test", "127.0.0.1")
@@ -44,10 +43,8 @@ def _fast_password_hasher(settings):
 @pytest.fixture(autouse=True)
 def _fresh_policy_cache():
     clear_policy_cache()
-    clear_protocol_cache()
     yield
     clear_policy_cache()
-    clear_protocol_cache()
 
 
 def load_reference_data() -> None:

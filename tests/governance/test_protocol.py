@@ -12,11 +12,12 @@ import datetime as dt
 import time_machine
 from django.utils import timezone
 
+from access.backends import AccountBackend
 from access.policy import principal_for
 from audit.models import AuditEvent
 from audit.services import RequestContext
 from governance.models import Attestation, ProtocolVersion
-from governance.protocol import protocol_publish
+from governance.protocol import VersionInForce, protocol_publish, version_in_force
 
 CTX = RequestContext("test-request", "127.0.0.1")
 
@@ -73,6 +74,32 @@ def test_a_new_version_needs_a_new_confirmation(priya_police, ada_admin, client_
     assert "Phone disclosures" in client.get("/protocol/").content.decode()
     confirm(client, second)
     assert client.get("/search/").status_code == 200
+
+
+def test_a_version_published_by_another_worker_applies_to_priyas_next_request(priya_police, ada_admin, client_for):
+    """The version in force comes with the user row, so no worker keeps an old one: here the new row is written
+    straight to the table, as another process's publication would be, with nothing in this process told of it."""
+    first = publish(ada_admin)
+    client = client_for(priya_police)
+    confirm(client, first)
+    assert client.get("/search/").status_code == 200
+    ProtocolVersion.objects.create(
+        number=2, title="North network protocol", body="Second.", published_by="Ada", published_at=timezone.now()
+    )
+    response = client.get("/search/")
+    assert response.status_code == 302 and response["Location"].startswith("/protocol/")
+
+
+def test_the_version_in_force_is_the_highest_number_with_or_without_the_sign_in_backend(priya_police, ada_admin, django_assert_num_queries):
+    assert version_in_force(AccountBackend().get_user(priya_police.pk)) is None and version_in_force(priya_police) is None
+    publish(ada_admin)
+    second = publish(ada_admin, body="Second words.", summary="Second")
+    expected = VersionInForce(second.pk, 2)
+    loaded = AccountBackend().get_user(priya_police.pk)
+    with django_assert_num_queries(0):
+        assert version_in_force(loaded) == expected
+    with django_assert_num_queries(1):
+        assert version_in_force(priya_police) == expected
 
 
 def test_an_expired_attestation_blocks_access_until_renewed(priya_police, ada_admin, client_for, settings):
