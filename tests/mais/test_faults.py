@@ -20,6 +20,7 @@ database, and ``verify_audit`` passes.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -32,6 +33,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 import psycopg2
 from django_otp.oath import totp
 
@@ -69,7 +71,12 @@ class Cluster:
         self.server.ensure_postgres_running()
 
     def shutdown(self) -> None:
-        os.kill(self.server.get_pid(), signal.SIGINT)  # fast shutdown
+        """Fast shutdown, waited for: the postmaster started again by ``start`` is this process's child, and left
+        unreaped it would look alive to the library's exit hook, which would then try to stop it and log a warning."""
+        postmaster = self.server.get_postmaster_info().process
+        os.kill(postmaster.pid, signal.SIGINT)
+        with contextlib.suppress(psutil.TimeoutExpired):
+            postmaster.wait(30)
 
     def connect(self, name: str = "mais"):  # type: ignore[no-untyped-def]
         return psycopg2.connect(dbname=name, user="postgres", host=self.sock, port=self.port)
