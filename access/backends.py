@@ -61,9 +61,9 @@ class AccountBackend(ModelBackend):
 
         One query, in plain SQL built once (``mais.rawsql``): it runs on every request, and building the ORM
         query each time cost as much as running it (issue 6). ``access.policy.principal_for``, the
-        second-factor middleware and the protocol gate use what rides along (``user.signed_in_facts``) instead of querying again; a
-        user loaded any other way has none and they query. tests/access/test_policy.py compares the user and
-        agency with the ORM's.
+        second-factor middleware and the protocol gate use what rides along (``user.signed_in_facts``) instead
+        of querying again; a user loaded any other way has none and they query. tests/access/test_policy.py
+        compares the user and agency with the ORM's.
         """
         try:
             pk = int(user_id)
