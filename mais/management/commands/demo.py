@@ -51,7 +51,9 @@ class Command(BaseCommand):
         if no_serve:
             return
         out.write("Press Ctrl-C to stop the server and the embedded database.")
-        serve_until_stopped(lambda: call_command("runserver", addrport, use_reloader=False, use_threading=True))
+        serve_until_stopped(
+            lambda: call_command("runserver", addrport, use_reloader=False, use_threading=True, shutdown_message="Stopped.")
+        )
 
 
 def serve_until_stopped(serve: Callable[[], object]) -> None:
