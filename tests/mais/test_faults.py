@@ -71,8 +71,9 @@ class Cluster:
         self.server.ensure_postgres_running()
 
     def shutdown(self) -> None:
-        """Fast shutdown, waited for: the postmaster started again by ``start`` is this process's child, and left
-        unreaped it would look alive to the library's exit hook, which would then try to stop it and log a warning."""
+        """Fast shutdown, waited for. Not waited for, the library's exit hook found the postmaster still shutting
+        down, ran its own stop, which failed once the server had gone, and logged a warning after pytest had closed
+        its output."""
         postmaster = self.server.get_postmaster_info().process
         os.kill(postmaster.pid, signal.SIGINT)
         with contextlib.suppress(psutil.TimeoutExpired):
