@@ -44,6 +44,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import sysconfig
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -505,12 +506,29 @@ def machine_speed(runs: int = 3) -> float:
     )
 
 
+def interpreter(config_args: str | None = None) -> str:
+    """The Python that runs the app and the bench, and whether its build was optimised, as the results state it.
+
+    Reason: the interpreter's build moves the app's CPU as much as a VM's speed does. In-process on one VM, a request
+    took 7-11 % less Python CPU under a CPython 3.13.5 built with profile-guided and link-time optimisation
+    (``--enable-optimizations --with-lto``, as the Docker image's ``python:3.12-slim`` is built) than under pyenv's
+    default build of 3.13.0, and 13-16 % less than under its 3.12.1 (HISTORY.md, 2026-12-07). Runs are only
+    comparable on the same interpreter. Debian's own Python is optimised but records other configure options, so a
+    build not named here as optimised may still be.
+    """
+    args = sysconfig.get_config_var("CONFIG_ARGS") if config_args is None else config_args
+    flags = [flag for flag in ("--enable-optimizations", "--with-lto") if flag in (args or "")]
+    built = f"built with {' '.join(flags)}" if flags else "its build records neither --enable-optimizations nor --with-lto"
+    return f"Python {platform.python_version()} ({sys.base_prefix}; {built})"
+
+
 def speed_line(speed: list[float]) -> str:
     """The machine's speed before (and after) the runs, as the results state it."""
     said = f"{speed[0]:.2f} s before the runs" + (f", {speed[1]:.2f} s after" if len(speed) > 1 else "")
     return (
         "Machine speed: a fixed single-threaded Python loop (20 million additions, `bench.machine_speed`, best of 3) took "
-        f"{said}; lower is faster, for comparing runs on other machines and at other times."
+        f"{said}; lower is faster, for comparing runs on other machines and at other times. The loop runs on the app's "
+        "interpreter, so it gauges that interpreter's build as well as the machine."
     )
 
 
@@ -732,7 +750,7 @@ def render(
     lines = [
         f"# MAIS load test, {results['size']:,} subjects, {dt.datetime.now():%Y-%m-%d %H:%M}",
         "",
-        f"Machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}, "
+        f"Machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, {interpreter()}, "
         f"{results['pg']}. App (gunicorn, {args.workers} workers x {args.threads} threads, keep-alive {args.keep_alive} s, at most {args.worker_connections} connections a worker, "
         f"{'the app loaded before the workers fork, ' if preloaded() else ''}production settings), database and "
         f"Locust all on this machine. Sessions and lockout counts in {results['sessions']}. Autovacuum {results['autovacuum']} "
