@@ -34,6 +34,7 @@ class Run:
     written: str  # "YYYY-MM-DD HH:MM", from the file's heading
     size: str  # as the heading writes it: "30,000" or "1,000,000"
     postgres: str  # major version
+    python: str  # the interpreter's version, as the machine line gives it ("3.12.1")
     search_p95: float
     record_p95: float
     saturation: float
@@ -71,8 +72,9 @@ def read_run(path: Path) -> Run:
     record = re.search(r"^\| record \|([^\n]+)", text, re.M)
     cpu = re.search(r"^\| mixed \| [\d.]+ ms \((\d+) %\) \| [\d.]+ ms \((\d+) %\) \| [\d.]+ ms \((\d+) %\)", text, re.M)
     postgres = re.search(r"PostgreSQL (\d+)", text)
-    if header is None or record is None or cpu is None or postgres is None:
-        raise ValueError("no mixed-run table, CPU table or PostgreSQL version")
+    python = re.search(r"^Machine: .*?, Python (\d+\.\d+\.\d+)", text, re.M)
+    if header is None or record is None or cpu is None or postgres is None or python is None:
+        raise ValueError("no mixed-run table, CPU table, PostgreSQL or Python version")
     columns = [c.strip() for c in header.group(1).split("|")]
     if "app CPU in the request, mean ms" not in columns:
         raise ValueError("no app CPU column (a layout before 2026-12-04)")
@@ -83,6 +85,7 @@ def read_run(path: Path) -> Run:
         written=heading.group(2),
         size=heading.group(1),
         postgres=postgres.group(1),
+        python=python.group(1),
         search_p95=targets["search"][0],
         record_p95=targets["record"][0],
         saturation=targets["saturation"][0],
@@ -94,7 +97,10 @@ def read_run(path: Path) -> Run:
     )
 
 
-def read_runs(directory: Path, since: str) -> list[Run]:
+def read_runs(directory: Path, since: str, python: str = "") -> list[Run]:
+    """The runs written since ``since``, on an interpreter whose version starts with ``python`` ("3.12": every run of
+    the bench's usual interpreter; a run on another build is a different measurement of the app, so the tables keep
+    it apart). A run passed over for its interpreter is named on stderr."""
     runs = []
     for path in sorted(directory.glob("*.md")):
         try:
@@ -103,8 +109,12 @@ def read_runs(directory: Path, since: str) -> list[Run]:
             if re.match(r"\d{4}-\d\d-\d\d-", path.name) and path.name[:10] >= since[:10]:
                 print(f"skipped {path.name}: {exc}", file=sys.stderr)
             continue
-        if run.written >= since:
-            runs.append(run)
+        if run.written < since:
+            continue
+        if not f"{run.python}.".startswith(f"{python}." if python else ""):
+            print(f"passed over {path.name}: Python {run.python}", file=sys.stderr)
+            continue
+        runs.append(run)
     return sorted(runs, key=lambda r: r.written)
 
 
@@ -169,8 +179,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--since", default="0000", help='the first run, by the time its file was written ("2026-12-05 21:51")')
     parser.add_argument("--bands", default="4.0,4.6", help="where to split the runs by the app's CPU a record view, in ms")
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--python", default="", help='only the runs on this Python ("3.12"); all by default')
     args = parser.parse_args(argv)
-    runs = read_runs(args.results, args.since)
+    runs = read_runs(args.results, args.since, args.python)
     bounds = tuple(float(b) for b in args.bands.split(",") if b)
     print(run_table(runs))
     for size in sorted({r.size for r in runs}, key=lambda s: int(s.replace(",", ""))):

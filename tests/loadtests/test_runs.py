@@ -10,14 +10,24 @@ from loadtests.runs import band_table, read_run, read_runs, run_table
 
 
 def _results(
-    *, when: str, size: str, search: int, record: int, saturation: float, ratio: float, audit: float, cpu: float, missed: str
+    *,
+    when: str,
+    size: str,
+    search: int,
+    record: int,
+    saturation: float,
+    ratio: float,
+    audit: float,
+    cpu: float,
+    missed: str,
+    python: str = "Python 3.12.1",
 ) -> str:
     """The parts of a bench results file that runs.py reads, laid out as bench.py writes them; ``missed`` names the
     targets the bench judged missed (search, record, saturation, ratio, audit), as its "met" column says."""
     met = {key: "**no**" if key in missed.split() else "yes" for key in ("search", "record", "saturation", "ratio", "audit")}
     return f"""# MAIS load test, {size} subjects, {when}
 
-Machine: 2 CPUs (AMD EPYC), Linux 6.18, Python 3.12.1, PostgreSQL 15.20 (Debian). App ...
+Machine: 2 CPUs (AMD EPYC), Linux 6.18, {python}, PostgreSQL 15.20 (Debian). App ...
 
 ## Targets
 
@@ -84,7 +94,7 @@ def results(tmp_path: Path) -> Path:
 
 def test_a_results_file_reads_back_as_the_bench_wrote_it(results: Path):
     run = read_run(results / "2026-12-06-30k-slow.md")
-    assert (run.written, run.size, run.postgres) == ("2026-12-06 16:39", "30,000", "15")
+    assert (run.written, run.size, run.postgres, run.python) == ("2026-12-06 16:39", "30,000", "15", "3.12.1")
     assert (run.search_p95, run.record_p95, run.saturation, run.ratio, run.audit_cost) == (76, 67, 226.4, 22.8, 15.4)
     assert run.record_app_cpu == 4.83
     assert run.cores_busy == 39 + 14 + 6
@@ -100,6 +110,32 @@ def test_targets_are_judged_as_the_bench_judges_them(results: Path):
 def test_only_runs_since_the_given_time_are_read_and_other_files_are_passed_over(results: Path):
     runs = read_runs(results, "2026-12-05 21:51")
     assert [r.file for r in runs] == ["2026-12-06-30k-fast.md", "2026-12-06-30k-slow.md", "2026-12-06-1m-slow.md"]
+
+
+def test_a_run_on_another_interpreter_is_kept_apart_when_asked_and_named(results: Path, capsys: pytest.CaptureFixture[str]):
+    """An optimised build of Python took less CPU a request than pyenv's (HISTORY.md, 2026-12-07), so the bands of the
+    bench's usual interpreter leave such a run out when told to, and say so."""
+    (results / "2026-12-07-30k-pgo.md").write_text(
+        _results(
+            when="2026-12-07 03:13",
+            size="30,000",
+            search=51,
+            record=45,
+            saturation=266.8,
+            ratio=19.3,
+            audit=15.1,
+            cpu=4.45,
+            missed="search ratio audit",
+            python="Python 3.13.5 (/opt/py313pgo; built with --enable-optimizations --with-lto)",
+        )
+    )
+    assert read_run(results / "2026-12-07-30k-pgo.md").python == "3.13.5"
+    assert "2026-12-07-30k-pgo.md" in [r.file for r in read_runs(results, "2026-12-05 21:51")]
+    capsys.readouterr()
+    kept = read_runs(results, "2026-12-05 21:51", "3.12")
+    assert [r.file for r in kept] == ["2026-12-06-30k-fast.md", "2026-12-06-30k-slow.md", "2026-12-06-1m-slow.md"]
+    assert "passed over 2026-12-07-30k-pgo.md: Python 3.13.5" in capsys.readouterr().err
+    assert read_runs(results, "2026-12-05 21:51", "3.1") == []  # a prefix of the version's parts, not of its text
 
 
 def test_the_tables_mark_missed_targets_and_count_runs_by_speed(results: Path):
@@ -123,4 +159,5 @@ def test_a_committed_results_file_reads_back():
 
     run = read_run(RESULTS / "2026-12-06-30k-epyc17-1749.md")
     assert (run.size, run.postgres, run.search_p95, run.record_p95, run.saturation) == ("30,000", "15", 51, 43, 291.6)
+    assert run.python == "3.12.1"
     assert (run.ratio, run.audit_cost, run.record_app_cpu, run.cores_busy) == (18.3, 16.5, 4.24, 59)
