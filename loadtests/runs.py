@@ -111,7 +111,7 @@ def read_runs(directory: Path, since: str, python: str = "") -> list[Run]:
             continue
         if run.written < since:
             continue
-        if not f"{run.python}.".startswith(f"{python}." if python else ""):
+        if python and not f"{run.python}.".startswith(f"{python}."):  # the dots: "3.1" is not "3.12.1"'s series
             print(f"passed over {path.name}: Python {run.python}", file=sys.stderr)
             continue
         runs.append(run)
