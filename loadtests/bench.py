@@ -513,8 +513,8 @@ def interpreter(config_args: str | None = None) -> str:
     less Python CPU under a CPython 3.13.5 built with profile-guided and link-time optimisation
     (``--enable-optimizations --with-lto``, as the Docker image's ``python:3.12-slim`` is built) than under pyenv's
     default build of 3.13.0, and 13-16 % less than under its 3.12.1; under load, 5-10 % less than under 3.12.1
-    (HISTORY.md, 2026-12-07). Runs are only comparable on the same interpreter. Debian's own Python is optimised but records other configure options, so a
-    build not named here as optimised may still be.
+    (HISTORY.md, 2026-12-07). Runs are only comparable on the same interpreter. Debian's own Python is optimised but
+    records other configure options, so a build not named here as optimised may still be.
     """
     args = sysconfig.get_config_var("CONFIG_ARGS") if config_args is None else config_args
     flags = [flag for flag in ("--enable-optimizations", "--with-lto") if flag in (args or "")]
