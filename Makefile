@@ -21,10 +21,14 @@ test: setup ## Lint, type-check and run the whole test suite (embedded PostgreSQ
 
 setup: $(STAMP_PY) $(CSS)
 
+# --no-deps: the lock holds every dependency already, so pip installs it as it is and resolves nothing. Resolving
+# fails the hash check whenever a dependency asked for with extras has a newer release than the lock's (pypa/pip#9644;
+# cachecontrol 0.15.0, 2026-12-07). pip check then proves the lock left nothing out.
 $(STAMP_PY): requirements/dev.lock
 	@PYBIN=$$(scripts/find-python) && echo "Using $$PYBIN" && \
 	  ( [ -x $(PY) ] || $$PYBIN -m venv $(VENV) )
-	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements/dev.lock
+	$(PY) -m pip check
 	@touch $@
 
 $(STAMP_NPM): package-lock.json
